@@ -1,0 +1,201 @@
+"""`flask --app wsgi arrears …` commands. Each command owns its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from arrears.persistence.enums import Role
+from arrears.persistence.migrate import upgrade
+from arrears.persistence.models import Community, Company, Unit
+from arrears.services import billing, users
+from arrears.services.actor import Actor
+from arrears.services.errors import ServiceError
+from arrears.services.runtime import Runtime
+from arrears.services.statement_json import statement_to_json
+from arrears.services.statements import unit_statement
+from arrears.services.timezone import company_today
+
+arrears_cli = AppGroup("arrears", help="Arrears ledger, billing, imports and demo data.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(arrears_cli)
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["arrears"]
+
+
+def _company(session, code: str | None) -> Company:  # type: ignore[no-untyped-def]
+    companies = session.scalars(select(Company).order_by(Company.id)).all()
+    if code:
+        companies = [c for c in companies if c.uscc == code or str(c.id) == code]
+    if len(companies) != 1:
+        raise click.UsageError("name the company with --company (its id or unified social credit code)")
+    return companies[0]
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month like 2026-11") from None
+
+
+@arrears_cli.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema."""
+    upgrade(_runtime().engine)
+    click.echo("database is at the latest schema")
+
+
+@arrears_cli.command("bill")
+@click.option("--through", "through", required=True, help="last month to bill, YYYY-MM")
+@click.option("--community", "community_code", default=None, help="only this community code")
+@click.option("--company", "company_code", default=None, help="company id or USCC (if several)")
+@click.option("--rescan", is_flag=True, help="re-examine every period, not only those after the last billed")
+def bill_command(through: str, community_code: str | None, company_code: str | None, rescan: bool) -> None:
+    """Post every charge due up to a month, idempotently."""
+    month = _month(through)
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        with click.progressbar(length=1, label="billing units") as bar:
+            last = [0]
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - last[0])
+                last[0] = done
+
+            try:
+                result = billing.run_billing(
+                    session, Actor.system("cli"), company_id=company.id, through=month,
+                    today=company_today(company), community_code=community_code, rescan=rescan,
+                    progress=progress,
+                )
+            except ServiceError as exc:
+                raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.units} units, {result.created} charges posted, total {result.amount}")
+    for warning in result.warnings[:20]:
+        click.echo(f"warning: {warning}", err=True)
+    if len(result.warnings) > 20:
+        click.echo(f"… and {len(result.warnings) - 20} more warnings", err=True)
+
+
+@arrears_cli.command("statement")
+@click.argument("community_code")
+@click.argument("unit_code")
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD (default: today in the company's time zone)")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
+@click.option("--company", "company_code", default=None)
+def statement_command(community_code: str, unit_code: str, as_of: str | None, fmt: str, company_code: str | None) -> None:
+    """Print a unit's statement as of a date."""
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        unit = session.scalar(
+            select(Unit).join(Community).where(
+                Community.company_id == company.id, Community.code == community_code, Unit.code == unit_code
+            )
+        )
+        if unit is None:
+            raise click.ClickException(f"no unit {unit_code} in community {community_code}")
+        day = dt.date.fromisoformat(as_of) if as_of else company_today(company)
+        result = unit_statement(session, company.id, unit.id, day)
+        data = statement_to_json(result)
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{data['community']['name']} {data['unit']['code']} as of {data['as_of']}")
+    for line in data["lines"]:
+        click.echo(
+            f"{line['period']:>8} due {line['due_date']} amount {line['amount']:>10} paid {line['paid']:>10} "
+            f"outstanding {line['outstanding']:>10} late fee {line['late_fee']['outstanding']:>8} "
+            f"limitation {line['limitation']['end']}{' TIME-BARRED' if line['time_barred'] else ''}"
+        )
+    totals = data["totals"]
+    click.echo(f"arrears {totals['arrears']}  late fees {totals['late_fee_outstanding']}  credit {totals['credit']}")
+
+
+@arrears_cli.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default="")
+@click.option("--company", "company_code", required=True, help="company id or USCC")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+def create_user_command(username: str, password: str, display_name: str, company_code: str, role: str) -> None:
+    """Create a user with a role in one company."""
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        try:
+            users.create_user(session, Actor.system("cli"), username=username, password=password,
+                              display_name=display_name, memberships={company.id: Role(role)})
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} created as {role} of {company.name}")
+
+
+@arrears_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--company", "company_code", default=None)
+@click.option("--dry-run", is_flag=True, help="check and report, change nothing")
+def import_command(path: Path, company_code: str | None, dry_run: bool) -> None:
+    """Import a workbook (.xlsx) or a folder of .csv files; all or nothing."""
+    from arrears.services.imports import run_import
+
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        report = run_import(session, Actor.system("cli"), company.id, path, today=company_today(company),
+                            dry_run=dry_run, progress=lambda msg: click.echo(msg, err=True))
+        if not report.ok:
+            session.rollback()
+            for error in report.errors:
+                click.echo(str(error), err=True)
+            click.echo(f"import rejected: {len(report.errors)} error(s); nothing was changed", err=True)
+            sys.exit(1)
+        if dry_run:
+            session.rollback()
+    click.echo(report.summary_text())
+
+
+@arrears_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="only when the database has no company yet")
+@click.option("--seed", default=2026, show_default=True)
+def demo_command(if_empty: bool, seed: int) -> None:
+    """Load the demo company (two communities, about 1,500 units, 24 months)."""
+    from arrears.services.demo import DEMO_LOGINS, load_demo
+
+    with _runtime().transaction() as session:
+        if if_empty and session.scalar(select(Company.id).limit(1)) is not None:
+            click.echo("database already has data; demo not loaded")
+            return
+        load_demo(session, seed=seed, progress=lambda msg: click.echo(msg, err=True))
+    click.echo("demo data loaded. Sign in with:")
+    for username, password, role in DEMO_LOGINS:
+        click.echo(f"  {username:<12} {password:<20} {role}")
+
+
+@arrears_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the web app with waitress and run the scheduler in the same process."""
+    from waitress import serve
+
+    from arrears.scheduler import start_scheduler
+
+    scheduler = start_scheduler(_runtime()) if _runtime().settings.scheduler_enabled else None
+    click.echo(f"arrears is running on http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 models, engine and queries. Imports the domain, never Flask."""

@@ -1,0 +1,80 @@
+"""Enumerations stored in the database (as CHECK-constrained strings, portable to SQLite)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum
+
+
+def db_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    ACCOUNTANT = "accountant"
+    LAWYER = "lawyer"
+    AUDITOR = "auditor"
+
+
+class OwnerKind(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class UnitType(StrEnum):
+    RESIDENTIAL = "residential"
+    COMMERCIAL = "commercial"
+    PARKING = "parking"
+    STORAGE = "storage"
+    OTHER = "other"
+
+
+class FeeBasis(StrEnum):
+    PER_M2 = "per_m2"
+    PER_UNIT = "per_unit"
+
+
+class FeeKind(StrEnum):
+    FEE = "fee"
+    COST = "cost"
+
+
+class ChargeSource(StrEnum):
+    BILLING = "billing"
+    IMPORT = "import"
+    MANUAL = "manual"
+    REPOST = "repost"
+    COST = "cost"
+
+
+class AdjustmentReason(StrEnum):
+    VACANCY_DISCOUNT = "vacancy_discount"
+    SETTLEMENT = "settlement"
+    COURT_REDUCTION = "court_reduction"
+    LATE_FEE_WAIVER = "late_fee_waiver"
+    DISPUTE_CREDIT = "dispute_credit"
+    OTHER = "other"
+
+
+class InterruptionKind(StrEnum):
+    DEMAND_DELIVERED = "demand_delivered"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    PAYMENT_PLAN = "payment_plan"
+    FILING = "filing"
+    MEDIATION_REQUEST = "mediation_request"
+
+
+def values(enum_cls: type[StrEnum]) -> list[Any]:
+    return [member.value for member in enum_cls]

@@ -1,0 +1,1 @@
+"""Use cases. Each takes a Session and `today`; they flush, never commit."""

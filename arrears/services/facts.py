@@ -1,0 +1,153 @@
+"""Load the ledger of units as the domain's plain facts, a few queries per chunk of units.
+
+Reversed charges, payments and adjustments are left out: statements show the corrected ledger,
+and the reversals themselves stay visible in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arrears.domain.allocation import Component
+from arrears.domain.statement import Application, ChargeFacts
+from arrears.persistence.enums import FeeKind
+from arrears.persistence.models import (
+    Adjustment,
+    Allocation,
+    Charge,
+    FeeItem,
+    Interruption,
+    InterruptionCharge,
+    Payment,
+)
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    charges: list[ChargeFacts]
+    ownership_of: dict[int, int]  # charge id -> ownership id
+    payments: list[tuple[int, dt.date, Decimal, list[tuple[dt.date, Decimal]]]]  # payer, date, amount, applications
+
+
+def load_unit_facts(session: Session, unit_ids: Sequence[int]) -> dict[int, UnitFacts]:
+    charges = session.execute(
+        select(Charge, FeeItem.name)
+        .join(FeeItem, FeeItem.id == Charge.fee_item_id)
+        .where(Charge.unit_id.in_(unit_ids), Charge.reversed_on.is_(None))
+        .order_by(Charge.due_date, Charge.id)
+    ).all()
+    charge_ids = [c.id for c, _ in charges]
+    applications = _applications(session, charge_ids)
+    interruptions = _interruptions(session, charge_ids)
+    by_unit: dict[int, list[ChargeFacts]] = defaultdict(list)
+    ownership_of: dict[int, dict[int, int]] = defaultdict(dict)
+    for charge, fee_item in charges:
+        by_unit[charge.unit_id].append(
+            ChargeFacts(
+                key=charge.id,
+                label=charge.period_label,
+                fee_item=fee_item,
+                period_start=charge.period_start,
+                period_end=charge.period_end,
+                due_date=charge.due_date,
+                amount=charge.amount,
+                is_cost=charge.kind == FeeKind.COST,
+                applications=tuple(applications.get(charge.id, ())),
+                interruptions=tuple(interruptions.get(charge.id, ())),
+            )
+        )
+        ownership_of[charge.unit_id][charge.id] = charge.ownership_id
+    payments = _payments(session, unit_ids)
+    return {
+        unit_id: UnitFacts(by_unit.get(unit_id, []), ownership_of.get(unit_id, {}), payments.get(unit_id, []))
+        for unit_id in unit_ids
+    }
+
+
+def credit_as_of(facts: UnitFacts, as_of: dt.date, payer_ids: set[int] | None = None) -> Decimal:
+    """Money received by `as_of` and not applied by then (the credit balance)."""
+    total = Decimal("0.00")
+    for payer_id, received_on, amount, applied in facts.payments:
+        if received_on > as_of or (payer_ids is not None and payer_id not in payer_ids):
+            continue
+        total += amount - sum((a for on, a in applied if on <= as_of), Decimal("0.00"))
+    return total
+
+
+def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list[Application]]:
+    result: dict[int, list[Application]] = defaultdict(list)
+    if not charge_ids:
+        return result
+    allocations = session.execute(
+        select(Allocation, Payment.receipt_ref)
+        .join(Payment, Payment.id == Allocation.payment_id)
+        .where(Allocation.charge_id.in_(charge_ids), Allocation.voided_on.is_(None))
+        .order_by(Allocation.applied_on, Allocation.id)
+    )
+    for allocation, receipt_ref in allocations:
+        result[allocation.charge_id].append(
+            Application(
+                on=allocation.applied_on,
+                component=Component(allocation.component),
+                amount=allocation.amount,
+                source="payment",
+                ref=receipt_ref,
+            )
+        )
+    adjustments = session.scalars(
+        select(Adjustment).where(Adjustment.charge_id.in_(charge_ids), Adjustment.voided_on.is_(None))
+    )
+    for adjustment in adjustments:
+        result[adjustment.charge_id].append(
+            Application(
+                on=adjustment.effective_on,
+                component=Component(adjustment.component),
+                amount=adjustment.amount,
+                source="adjustment",
+                ref=str(adjustment.reason),
+            )
+        )
+    return result
+
+
+def _interruptions(session: Session, charge_ids: Sequence[int]) -> dict[int, list[dt.date]]:
+    result: dict[int, list[dt.date]] = defaultdict(list)
+    if not charge_ids:
+        return result
+    rows = session.execute(
+        select(InterruptionCharge.charge_id, Interruption.occurred_on)
+        .join(Interruption, Interruption.id == InterruptionCharge.interruption_id)
+        .where(InterruptionCharge.charge_id.in_(charge_ids))
+    )
+    for charge_id, occurred_on in rows:
+        result[charge_id].append(occurred_on)
+    return result
+
+
+def _payments(
+    session: Session, unit_ids: Sequence[int]
+) -> dict[int, list[tuple[int, dt.date, Decimal, list[tuple[dt.date, Decimal]]]]]:
+    rows = session.execute(
+        select(Payment.id, Payment.unit_id, Payment.payer_id, Payment.received_on, Payment.amount).where(
+            Payment.unit_id.in_(unit_ids), Payment.reversed_on.is_(None)
+        )
+    ).all()
+    applied: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    if rows:
+        for payment_id, on, amount in session.execute(
+            select(Allocation.payment_id, Allocation.applied_on, Allocation.amount).where(
+                Allocation.payment_id.in_([r.id for r in rows]), Allocation.voided_on.is_(None)
+            )
+        ):
+            applied[payment_id].append((on, amount))
+    result: dict[int, list[tuple[int, dt.date, Decimal, list[tuple[dt.date, Decimal]]]]] = defaultdict(list)
+    for row in rows:
+        result[row.unit_id].append((row.payer_id, row.received_on, row.amount, applied.get(row.id, [])))
+    return result

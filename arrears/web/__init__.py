@@ -1,0 +1,22 @@
+"""The web layer: one blueprint per feature, thin routes that call services."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def register_web(app: Flask) -> None:
+    from . import access, api, auth, billing, errors, home, i18n, imports, jobs, payments, transaction, units
+
+    csrf.init_app(app)
+    i18n.init_app(app)
+    transaction.init_app(app)
+    access.init_app(app)
+    errors.init_app(app)
+    for blueprint in (
+        auth.bp, home.bp, units.bp, payments.bp, billing.bp, imports.bp, jobs.bp, api.bp,
+    ):
+        app.register_blueprint(blueprint)
