@@ -44,4 +44,34 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
     from arrears.cli import register_cli
 
     register_cli(app)
+    _register_serve(app)
     return app
+
+
+def _register_serve(app: Flask) -> None:
+    """`flask arrears serve`: waitress and the scheduler in one process (the demo set-up).
+
+    It lives here, the one wiring place, because it joins the web app and the scheduler.
+    """
+    import click
+
+    from arrears.cli import arrears_cli
+
+    @arrears_cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    @click.option("--threads", default=8, show_default=True)
+    def serve_command(host: str, port: int, threads: int) -> None:
+        """Serve the web app with waitress and run the scheduler in the same process."""
+        from waitress import serve
+
+        from arrears.scheduler import start_scheduler
+
+        state: Runtime = app.extensions["arrears"]
+        scheduler = start_scheduler(state) if state.settings.scheduler_enabled else None
+        click.echo(f"arrears is running on http://{host}:{port}/ (Ctrl+C to stop)")
+        try:
+            serve(app, host=host, port=port, threads=threads)
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)

@@ -180,22 +180,3 @@ def demo_command(if_empty: bool, seed: int) -> None:
     click.echo("demo data loaded. Sign in with:")
     for username, password, role in DEMO_LOGINS:
         click.echo(f"  {username:<12} {password:<20} {role}")
-
-
-@arrears_cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-@click.option("--threads", default=8, show_default=True)
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the web app with waitress and run the scheduler in the same process."""
-    from waitress import serve
-
-    from arrears.scheduler import start_scheduler
-
-    scheduler = start_scheduler(_runtime()) if _runtime().settings.scheduler_enabled else None
-    click.echo(f"arrears is running on http://{host}:{port}/ (Ctrl+C to stop)")
-    try:
-        serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)

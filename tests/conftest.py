@@ -48,7 +48,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     url = _postgres_url()
     if url is None:
-        pytest.skip(f"PostgreSQL is not reachable ({_PG_ERROR[-1] if _PG_ERROR}); "
+        reason = _PG_ERROR[-1] if _PG_ERROR else "unknown error"
+        pytest.skip(f"PostgreSQL is not reachable ({reason}); "
                     "set ARREARS_TEST_DATABASE_URL to run these tests on PostgreSQL")
     return url
 

@@ -17,6 +17,6 @@ def parse_date(value: str | None, *, default: dt.date | None = None, field: str 
             raise InputError(_("%(field)s: a date is required (YYYY-MM-DD).", field=field))
         return default
     try:
-        return dt.date.fromisoformat(value)
+        return dt.datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise InputError(_("%(field)s: %(value)s is not a date like 2026-11-22.", field=field, value=value)) from None

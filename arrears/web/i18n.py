@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 SUPPORTED = ("zh_CN", "en")
 
@@ -26,3 +26,4 @@ def _babel_name(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"])
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the Debian packages the app needs, only where missing (needs root or sudo).
+set -euo pipefail
+
+packages=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+command -v gcc >/dev/null 2>&1 || packages+=(build-essential)
+[ -e /usr/include/python3.11/Python.h ] || python3 -c 'import sysconfig,os,sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")) else 1)' || packages+=(python3-dev)
+
+if [ ${#packages[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+  echo "missing system packages: ${packages[*]} (run as root or install them)" >&2; exit 1
+fi
+echo "installing system packages: ${packages[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
