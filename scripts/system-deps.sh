@@ -6,6 +6,9 @@ packages=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 command -v gcc >/dev/null 2>&1 || packages+=(build-essential)
 [ -e /usr/include/python3.11/Python.h ] || python3 -c 'import sysconfig,os,sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")) else 1)' || packages+=(python3-dev)
+# Browser tests drive Debian's Chromium; CJK fonts render Chinese in pages and documents.
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto 2>/dev/null | grep -qi cjk || packages+=(fonts-noto-cjk)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
