@@ -86,18 +86,21 @@ def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list
     if not charge_ids:
         return result
     allocations = session.execute(
-        select(Allocation, Payment.receipt_ref)
+        select(Allocation, Payment.receipt_ref, Payment.received_on)
         .join(Payment, Payment.id == Allocation.payment_id)
         .where(Allocation.charge_id.in_(charge_ids), Allocation.voided_on.is_(None))
         .order_by(Allocation.applied_on, Allocation.id)
     )
-    for allocation, receipt_ref in allocations:
+    for allocation, receipt_ref, received_on in allocations:
+        # Money applied on the day it was paid is a payment (an acknowledgement, L5); money
+        # applied later from a credit balance is not.
+        source = "payment" if allocation.applied_on == received_on else "credit"
         result[allocation.charge_id].append(
             Application(
                 on=allocation.applied_on,
                 component=Component(allocation.component),
                 amount=allocation.amount,
-                source="payment",
+                source=source,
                 ref=receipt_ref,
             )
         )
