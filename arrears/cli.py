@@ -18,6 +18,7 @@ from arrears.persistence.models import Community, Company, Unit
 from arrears.services import billing, users
 from arrears.services.actor import Actor
 from arrears.services.errors import ServiceError
+from arrears.services.tenancy import close_books
 from arrears.services.runtime import Runtime
 from arrears.services.statement_json import statement_to_json
 from arrears.services.statements import unit_statement
@@ -122,6 +123,21 @@ def statement_command(community_code: str, unit_code: str, as_of: str | None, fm
         )
     totals = data["totals"]
     click.echo(f"arrears {totals['arrears']}  late fees {totals['late_fee_outstanding']}  credit {totals['credit']}")
+
+
+@arrears_cli.command("close-books")
+@click.option("--through", "through", required=True, help="last day of the closed books, YYYY-MM-DD")
+@click.option("--company", "company_code", default=None)
+def close_books_command(through: str, company_code: str | None) -> None:
+    """Refuse entries dated on or before a day (closed months); moving it back is refused too."""
+    day = dt.date.fromisoformat(through)
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        try:
+            close_books(session, Actor.system("cli"), company.id, through=day)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"books closed through {day.isoformat()}")
 
 
 @arrears_cli.command("create-user")

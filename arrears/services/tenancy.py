@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from arrears.persistence.models import Company
 
-from .errors import ClosedPeriodError, NotFound
+from . import audit
+from .actor import Actor
+from .errors import ClosedPeriodError, NotFound, ServiceError
 
 T = TypeVar("T")
 
@@ -28,3 +30,15 @@ def check_books_open(company: Company, on: dt.date) -> None:
             f"books are closed through {company.books_closed_through.isoformat()}; "
             f"an entry dated {on.isoformat()} is refused"
         )
+
+
+def close_books(session: Session, actor: Actor, company_id: int, *, through: dt.date) -> Company:
+    """Close the books through a day; reopening closed months is not allowed."""
+    company = session.get(Company, company_id)
+    if company is None:
+        raise NotFound(f"company {company_id}")
+    if company.books_closed_through is not None and through < company.books_closed_through:
+        raise ServiceError(f"books are already closed through {company.books_closed_through.isoformat()}")
+    company.books_closed_through = through
+    audit.record(session, actor, "books.close", "company", company.id, company_id=company.id, through=through)
+    return company

@@ -51,3 +51,11 @@ def test_create_user(app: Flask) -> None:
     short = runner.invoke(args=["arrears", "create-user", "--username", "wu", "--password", "short",
                                 "--company", "1", "--role", "accountant"])
     assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_close_books_refuses_back_dated_payments_and_reopening(app: Flask) -> None:
+    _seed(app)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["arrears", "close-books", "--through", "2026-03-31"]).exit_code == 0
+    back = runner.invoke(args=["arrears", "close-books", "--through", "2026-02-28"])
+    assert back.exit_code != 0 and "already closed" in back.output
