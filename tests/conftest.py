@@ -24,8 +24,8 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/arrears_test"
 def _postgres_url() -> str | None:
     """A fresh PostgreSQL test database, or None when no server is reachable."""
     url = make_url(os.environ.get("ARREARS_TEST_DATABASE_URL", DEFAULT_PG))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    url = url.set(database=f"{url.database}{('_' + worker) if worker else ''}")
+    # One database per test process, so concurrent runs on one server never collide.
+    url = url.set(database=f"{url.database}_{os.getpid()}")
     try:
         admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False),
                             isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
@@ -42,11 +42,22 @@ def _postgres_url() -> str | None:
 _PG_ERROR: list[str] = []
 
 
+def _drop_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     url = _postgres_url()
+    if url is not None:
+        request.addfinalizer(lambda: _drop_database(url))
     if url is None:
         reason = _PG_ERROR[-1] if _PG_ERROR else "unknown error"
         pytest.skip(f"PostgreSQL is not reachable ({reason}); "
