@@ -191,6 +191,13 @@ def _line(
     )
 
 
+def charge_late_fee(charge: ChargeFacts, as_of: date, terms: LateFeeTerms) -> LateFee:
+    """The late fee of one charge as of a date (L7), without the rest of its statement line
+    (payment posting needs only this, for many charges at a time)."""
+    apps = tuple(a for a in charge.applications if a.counts_on(as_of))
+    return _late_fee(charge, apps, [a for a in apps if a.reduces_principal], as_of, terms)
+
+
 def _late_fee(
     charge: ChargeFacts,
     apps: tuple[Application, ...],

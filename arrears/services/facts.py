@@ -37,23 +37,27 @@ class UnitFacts:
 
 
 def load_unit_facts(session: Session, unit_ids: Sequence[int]) -> dict[int, UnitFacts]:
+    # Plain columns, not ORM entities: this runs for every unit of a company at city scale.
     charges = session.execute(
-        select(Charge, FeeItem.name)
+        select(
+            Charge.id, Charge.unit_id, Charge.ownership_id, Charge.period_label, Charge.period_start,
+            Charge.period_end, Charge.due_date, Charge.amount, Charge.kind, FeeItem.name.label("fee_item"),
+        )
         .join(FeeItem, FeeItem.id == Charge.fee_item_id)
         .where(Charge.unit_id.in_(unit_ids), Charge.reversed_on.is_(None))
         .order_by(Charge.due_date, Charge.id)
     ).all()
-    charge_ids = [c.id for c, _ in charges]
+    charge_ids = [c.id for c in charges]
     applications = _applications(session, charge_ids)
     interruptions = _interruptions(session, charge_ids)
     by_unit: dict[int, list[ChargeFacts]] = defaultdict(list)
     ownership_of: dict[int, dict[int, int]] = defaultdict(dict)
-    for charge, fee_item in charges:
+    for charge in charges:
         by_unit[charge.unit_id].append(
             ChargeFacts(
                 key=charge.id,
                 label=charge.period_label,
-                fee_item=fee_item,
+                fee_item=charge.fee_item,
                 period_start=charge.period_start,
                 period_end=charge.period_end,
                 due_date=charge.due_date,
@@ -86,12 +90,14 @@ def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list
     if not charge_ids:
         return result
     allocations = session.execute(
-        select(Allocation, Payment.receipt_ref, Payment.received_on)
+        select(Allocation.charge_id, Allocation.applied_on, Allocation.component, Allocation.amount,
+               Payment.receipt_ref, Payment.received_on)
         .join(Payment, Payment.id == Allocation.payment_id)
         .where(Allocation.charge_id.in_(charge_ids), Allocation.voided_on.is_(None))
         .order_by(Allocation.applied_on, Allocation.id)
     )
-    for allocation, receipt_ref, received_on in allocations:
+    for allocation in allocations:
+        receipt_ref, received_on = allocation.receipt_ref, allocation.received_on
         # Money applied on the day it was paid is a payment (an acknowledgement, L5); money
         # applied later from a credit balance is not.
         source = "payment" if allocation.applied_on == received_on else "credit"
@@ -104,8 +110,9 @@ def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list
                 ref=receipt_ref,
             )
         )
-    adjustments = session.scalars(
-        select(Adjustment).where(Adjustment.charge_id.in_(charge_ids), Adjustment.voided_on.is_(None))
+    adjustments = session.execute(
+        select(Adjustment.charge_id, Adjustment.effective_on, Adjustment.component, Adjustment.amount,
+               Adjustment.reason).where(Adjustment.charge_id.in_(charge_ids), Adjustment.voided_on.is_(None))
     )
     for adjustment in adjustments:
         result[adjustment.charge_id].append(

@@ -15,14 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.domain.allocation import AllocationPolicy, Component, OpenCharge, allocate
-from arrears.domain.calendar import HolidayCalendar, load_default_calendar
+from arrears.domain.calendar import HolidayCalendar, add_years, load_default_calendar
 from arrears.domain.latefees import LateFeeTerms
 from arrears.domain.money import MoneyError, parse_money
-from arrears.domain.statement import Application, ChargeFacts, build_statement
+from arrears.domain.limitation import LIMITATION_YEARS
+from arrears.domain.statement import Application, ChargeFacts, build_statement, charge_late_fee
+from arrears.persistence.bulk import insert_rows, update_by_id
 from arrears.persistence.models import (
     Allocation,
     AuditEntry,
@@ -83,6 +85,9 @@ class _UnitLedger:
     terms: LateFeeTerms
     policy: AllocationPolicy
     touched: set[int] = field(default_factory=set)
+    # Late fee still owed on charges whose principal is paid: it no longer accrues, so it is
+    # computed once and then only reduced by payments of it.
+    settled_fee: dict[int, Decimal] = field(default_factory=dict)
 
 
 def record_payments(
@@ -246,19 +251,16 @@ def _apply(
     on = data.received_on
     mine = [key for key, ownership in ledger.ownership_of.items() if ownership in owned]
     candidates = [key for key in mine if ledger.outstanding[key] > 0 or _may_owe_late_fee(ledger, key, on)]
-    if not candidates:
-        return [], amount
-    statement = build_statement(
-        [ledger.facts[key] for key in candidates], as_of=on, terms=ledger.terms, calendar=calendar,
-        policy=ledger.policy,
-    )
-    open_charges = [
-        OpenCharge(key=line.key, due_date=line.due_date, principal=ledger.outstanding[line.key],
-                   late_fee=line.late_fee.outstanding, is_cost=ledger.is_cost[line.key],
-                   time_barred=line.time_barred)
-        for line in statement.lines
-        if ledger.outstanding[line.key] > 0 or line.late_fee.outstanding > 0
-    ]
+    barred = _time_barred(ledger, [k for k in candidates if _may_be_time_barred(ledger.facts[k].due_date, on)],
+                          on, calendar)
+    open_charges = []
+    for key in sorted(candidates, key=lambda k: (ledger.facts[k].due_date, k)):
+        late_fee = _late_fee_owed(ledger, key, on)
+        if ledger.outstanding[key] <= 0 and late_fee <= 0:
+            continue
+        open_charges.append(OpenCharge(key=key, due_date=ledger.facts[key].due_date,
+                                       principal=ledger.outstanding[key], late_fee=late_fee,
+                                       is_cost=ledger.is_cost[key], time_barred=key in barred))
     if not open_charges:
         return [], amount
     result = allocate(amount, open_charges, on=on, policy=ledger.policy,
@@ -270,10 +272,36 @@ def _apply(
     return posted, result.credit
 
 
+def _late_fee_owed(ledger: _UnitLedger, key: int, on: dt.date) -> Decimal:
+    if ledger.terms.rate_per_day is None or ledger.is_cost[key]:
+        return ZERO
+    if ledger.outstanding[key] > 0:
+        return charge_late_fee(ledger.facts[key], on, ledger.terms).outstanding
+    if key not in ledger.settled_fee:
+        ledger.settled_fee[key] = charge_late_fee(ledger.facts[key], on, ledger.terms).outstanding
+    return ledger.settled_fee[key]
+
+
+def _may_be_time_barred(due_date: dt.date, on: dt.date) -> bool:
+    """Interruptions only lengthen limitation, so a charge younger than the base period is safe
+    without computing it (L4)."""
+    return add_years(due_date + dt.timedelta(days=1), LIMITATION_YEARS) < on
+
+
+def _time_barred(ledger: _UnitLedger, keys: list[int], on: dt.date, calendar: HolidayCalendar) -> set[int]:
+    if not keys:
+        return set()
+    lines = build_statement([ledger.facts[k] for k in keys], as_of=on, terms=ledger.terms,
+                            calendar=calendar, policy=ledger.policy).lines
+    return {line.key for line in lines if line.time_barred}
+
+
 def _may_owe_late_fee(ledger: _UnitLedger, key: int, on: dt.date) -> bool:
     """A fully paid charge can still owe its late fee (principal_first pays fees last)."""
     if ledger.terms.rate_per_day is None or ledger.is_cost[key]:
         return False
+    if key in ledger.settled_fee:
+        return ledger.settled_fee[key] > 0
     facts = ledger.facts[key]
     return facts.due_date < on and any(a.on > facts.due_date for a in facts.applications if a.reduces_principal)
 
@@ -284,6 +312,8 @@ def _book(ledger: _UnitLedger, key: int, component: Component, amount: Decimal, 
     ledger.facts[key] = dataclasses.replace(facts, applications=facts.applications + (application,))
     if component == Component.LATE_FEE:
         ledger.late_fee_paid[key] += amount
+        if key in ledger.settled_fee:
+            ledger.settled_fee[key] -= amount
     else:
         ledger.outstanding[key] -= amount
     ledger.touched.add(key)
@@ -309,9 +339,11 @@ def _write(
         }
         for _, data, amount, _, credit in planned
     ]
-    ids = session.scalars(
-        insert(Payment).returning(Payment.id, sort_by_parameter_order=True), payment_rows
-    ).all()
+    # COPY (or a plain executemany) and one lookup of the new ids by receipt is much faster
+    # than INSERT … RETURNING over many rows.
+    insert_rows(session, Payment.__table__, payment_rows)
+    by_ref = _existing_receipts(session, company_id, [row["receipt_ref"] for row in payment_rows])
+    ids = [by_ref[row["receipt_ref"]][0] for row in payment_rows]
     allocation_rows, audit_rows = [], []
     for payment_id, (_, data, amount, allocations, credit) in zip(ids, planned):
         result.payment_ids[data.receipt_ref] = payment_id
@@ -326,16 +358,14 @@ def _write(
             "detail": {"unit_id": data.unit_id, "amount": str(amount), "receipt_ref": data.receipt_ref,
                        "credit": str(credit)},
         })
-    if allocation_rows:
-        session.execute(insert(Allocation), allocation_rows)
-    session.execute(insert(AuditEntry), audit_rows)
+    insert_rows(session, Allocation.__table__, allocation_rows)
+    insert_rows(session, AuditEntry.__table__, audit_rows)
     charge_rows = [
         {"id": key, "principal_outstanding": ledger.outstanding[key], "late_fee_paid": ledger.late_fee_paid[key]}
         for ledger in ledgers.values()
         for key in ledger.touched
     ]
-    if charge_rows:
-        session.execute(update(Charge), charge_rows)
+    update_by_id(session, Charge.__table__, charge_rows)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Charge) and obj.id in {row["id"] for row in charge_rows}:
             session.expire(obj)
