@@ -32,7 +32,7 @@ from arrears.persistence.models import (
 
 from . import audit, credit
 from .actor import Actor
-from .errors import NotFound
+from .errors import N_, NotFound
 
 Progress = Callable[[int, int], None]
 CHUNK = 2000
@@ -107,7 +107,7 @@ def _communities(session: Session, company_id: int, code: str | None) -> list[Co
         query = query.where(Community.code == code)
     communities = list(session.scalars(query))
     if code and not communities:
-        raise NotFound(f"community {code}")
+        raise NotFound(N_("community %(code)s not found"), code=code)
     return communities
 
 
@@ -287,5 +287,5 @@ def _apply_credit(session: Session, unit_ids: set[int], today: dt.date) -> None:
 def company_of(session: Session, company_id: int) -> Company:
     company = session.get(Company, company_id)
     if company is None:
-        raise NotFound(f"company {company_id}")
+        raise NotFound(N_("company %(id)s not found"), id=company_id)
     return company

@@ -14,7 +14,7 @@ from arrears.persistence.models import Charge, FeeItem, Ownership, Unit
 
 from . import audit, credit
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError, invalid_amount
 from .payments import get_scoped_company
 from .tenancy import check_books_open, get_scoped
 
@@ -52,14 +52,15 @@ def post_charge(
     try:
         value = parse_money(amount)
     except MoneyError as exc:
-        raise ServiceError(str(exc)) from exc
+        raise invalid_amount(amount) from exc
     if value <= 0:
-        raise ServiceError("a charge must be greater than zero")
+        raise ServiceError(N_("a charge must be greater than zero"))
     if period_end < period_start:
-        raise ServiceError("the period ends before it starts")
+        raise ServiceError(N_("the period ends before it starts"))
     record = ownership_on(session, unit.id, period_start)
     if record is None:
-        raise ServiceError(f"unit {unit.code} has no ownership record on {period_start}")
+        raise ServiceError(N_("unit %(unit)s has no ownership record on %(date)s"),
+                           unit=unit.code, date=period_start.isoformat())
     existing = session.scalar(
         select(Charge).where(
             Charge.unit_id == unit.id, Charge.fee_item_id == fee_item.id, Charge.period_start == period_start,
@@ -68,7 +69,8 @@ def post_charge(
     )
     if existing is not None:
         if existing.amount != value or existing.due_date != due_date:
-            raise ServiceError(f"unit {unit.code} already has a {label} charge of {existing.amount}")
+            raise ServiceError(N_("unit %(unit)s already has a %(label)s charge of %(amount)s"),
+                               unit=unit.code, label=label, amount=existing.amount)
         return existing, False
     check_books_open(get_scoped_company(session, company_id), min(due_date, today))
     charge = Charge(

@@ -15,7 +15,7 @@ from arrears.persistence.models import Adjustment, Allocation, Charge, Payment, 
 
 from . import audit
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError, invalid_amount
 from .payments import get_scoped_company
 from .tenancy import check_books_open, get_scoped
 
@@ -26,9 +26,9 @@ def reverse_charge(
     """Void a charge; money applied to it returns to the payers' credit for re-application."""
     charge = get_scoped(session, Charge, charge_id, company_id)
     if charge.reversed_on is not None:
-        raise ServiceError(f"charge {charge.id} was already reversed")
+        raise ServiceError(N_("charge %(id)s was already reversed"), id=charge.id)
     if not reason.strip():
-        raise ServiceError("a reason is required to reverse a charge")
+        raise ServiceError(N_("a reason is required to reverse a charge"))
     check_books_open(get_scoped_company(session, company_id), today)
     session.add(Reversal(company_id=company_id, entity="charge", entity_id=charge.id,
                          effective_on=today, reason=reason.strip(), author=actor.name))
@@ -67,23 +67,24 @@ def add_adjustment(
     charge = get_scoped(session, Charge, charge_id, company_id)
     check_books_open(get_scoped_company(session, company_id), effective_on)
     if charge.reversed_on is not None:
-        raise ServiceError("a reversed charge cannot be adjusted")
+        raise ServiceError(N_("a reversed charge cannot be adjusted"))
     try:
         value = parse_money(amount)
     except MoneyError as exc:
-        raise ServiceError(str(exc)) from exc
+        raise invalid_amount(amount) from exc
     if value <= 0:
-        raise ServiceError("the adjustment must be greater than zero")
+        raise ServiceError(N_("the adjustment must be greater than zero"))
     if not note.strip():
-        raise ServiceError("an adjustment needs a reason text")
+        raise ServiceError(N_("an adjustment needs a reason text"))
     if component == Component.PRINCIPAL:
         if value > charge.principal_outstanding:
             raise ServiceError(
-                f"the adjustment {value} exceeds the outstanding principal {charge.principal_outstanding}"
+                N_("the adjustment %(amount)s exceeds the outstanding principal %(outstanding)s"),
+                amount=value, outstanding=charge.principal_outstanding,
             )
         charge.principal_outstanding -= value
     elif component != Component.LATE_FEE:
-        raise ServiceError("only principal or late fee can be adjusted")
+        raise ServiceError(N_("only principal or late fee can be adjusted"))
     adjustment = Adjustment(charge_id=charge.id, component=component, amount=value, reason=reason,
                             note=note.strip(), effective_on=effective_on, approved_by=actor.name)
     session.add(adjustment)

@@ -14,7 +14,7 @@ from arrears.persistence.models import Charge, Interruption, InterruptionCharge,
 
 from . import audit
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError
 from .tenancy import get_scoped
 
 
@@ -39,18 +39,19 @@ def record_interruption(
     """Record the event for the charges it names; the same event twice is a no-op."""
     unit = get_scoped(session, Unit, unit_id, company_id)
     if occurred_on > today:
-        raise ServiceError("an interruption cannot be dated in the future")
+        raise ServiceError(N_("an interruption cannot be dated in the future"))
     if not proof_ref.strip():
-        raise ServiceError("every interruption needs a proof reference (L5)")
+        raise ServiceError(N_("every interruption needs a proof reference (L5)"))
     if kind == InterruptionKind.DEMAND_DELIVERED:
         if delivery is None or not counts_as_delivered(delivery, owner_gave_contact=owner_gave_contact):
-            raise ServiceError("this delivery result does not count as a delivered demand (L5)")
+            raise ServiceError(N_("this delivery result does not count as a delivered demand (L5)"))
     if not charge_ids:
-        raise ServiceError("an interruption must name the charges it covers")
+        raise ServiceError(N_("an interruption must name the charges it covers"))
     charges = session.scalars(select(Charge.id).where(Charge.id.in_(charge_ids), Charge.unit_id == unit.id)).all()
     missing = sorted(set(charge_ids) - set(charges))
     if missing:
-        raise ServiceError(f"charges {missing} are not charges of unit {unit.code}")
+        raise ServiceError(N_("charges %(ids)s are not charges of unit %(unit)s"),
+                           ids=", ".join(map(str, missing)), unit=unit.code)
     existing = session.scalar(
         select(Interruption).where(
             Interruption.unit_id == unit.id, Interruption.kind == kind,

@@ -13,7 +13,7 @@ from arrears.persistence.models import Charge, Owner, Ownership, OwnershipParty,
 from . import audit, billing, credit
 from .actor import Actor
 from .corrections import reverse_charge
-from .errors import ServiceError
+from .errors import N_, ServiceError
 from .tenancy import get_scoped
 
 
@@ -40,16 +40,17 @@ def add_ownership(
     """Add an ownership record (co-owners are jointly liable, L1); overlapping records are refused."""
     unit = get_scoped(session, Unit, unit_id, company_id)
     if not owner_ids:
-        raise ServiceError("an ownership record names at least one owner")
+        raise ServiceError(N_("an ownership record names at least one owner"))
     if valid_to is not None and valid_to < valid_from:
-        raise ServiceError("the ownership ends before it starts")
+        raise ServiceError(N_("the ownership ends before it starts"))
     for owner_id in owner_ids:
         get_scoped(session, Owner, owner_id, company_id)
     existing = session.scalars(select(Ownership).where(Ownership.unit_id == unit.id)).all()
     clash = overlaps(existing, valid_from, valid_to)
     if clash is not None:
         raise ServiceError(
-            f"unit {unit.code}: ownership from {valid_from} overlaps the record from {clash.valid_from}"
+            N_("unit %(unit)s: ownership from %(start)s overlaps the record from %(other)s"),
+            unit=unit.code, start=valid_from.isoformat(), other=clash.valid_from.isoformat(),
         )
     record = Ownership(unit_id=unit.id, valid_from=valid_from, valid_to=valid_to, note=note)
     for position, owner_id in enumerate(owner_ids):
@@ -82,9 +83,10 @@ def transfer(
         )
     )
     if current is None:
-        raise ServiceError(f"unit {unit.code} has no ownership record that runs over {from_date}")
+        raise ServiceError(N_("unit %(unit)s has no ownership record that runs over %(date)s"),
+                           unit=unit.code, date=from_date.isoformat())
     if current.valid_to is not None:
-        raise ServiceError("only the open-ended (current) ownership record can be transferred")
+        raise ServiceError(N_("only the open-ended (current) ownership record can be transferred"))
     affected = session.scalars(
         select(Charge).where(
             Charge.ownership_id == current.id, Charge.period_end >= from_date, Charge.reversed_on.is_(None)

@@ -37,7 +37,7 @@ from arrears.persistence.models import (
 )
 
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError, invalid_amount
 from .facts import load_unit_facts
 from .statements import terms_of
 from .tenancy import check_books_open
@@ -49,8 +49,8 @@ ZERO = Decimal("0.00")
 class PaymentRowError(ServiceError):
     """A payment of the batch cannot be posted; `index` is its position in the input."""
 
-    def __init__(self, index: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, index: int, message: str, **params: object) -> None:
+        super().__init__(message, **params)
         self.index = index
 
 
@@ -102,7 +102,7 @@ def record_payments(
 ) -> BatchResult:
     company = session.get(Company, company_id)
     if company is None:
-        raise ServiceError(f"company {company_id} does not exist")
+        raise ServiceError(N_("company %(id)s does not exist"), id=company_id)
     result = BatchResult()
     rows = _validate(session, company, inputs, today, result)
     if not rows:
@@ -116,10 +116,10 @@ def record_payments(
     for done, (index, data, amount) in enumerate(ordered, start=1):
         ledger = ledgers.get(data.unit_id)
         if ledger is None:
-            raise PaymentRowError(index, f"unit {data.unit_id} does not exist")
+            raise PaymentRowError(index, N_("unit %(id)s does not exist"), id=data.unit_id)
         owned = parties.get(data.unit_id, {}).get(data.payer_id)
         if not owned:
-            raise PaymentRowError(index, "the payer is not an owner (or former owner) of this unit")
+            raise PaymentRowError(index, N_("the payer is not an owner (or former owner) of this unit"))
         designation = _designation(index, ledger, data.designation)
         allocations, credit = _apply(ledger, owned, amount, data, designation, calendar)
         planned.append((index, data, amount, allocations, credit))
@@ -137,17 +137,18 @@ def _validate(
     for index, data in enumerate(inputs):
         ref = data.receipt_ref.strip()
         if not ref:
-            raise PaymentRowError(index, "a receipt reference is required")
+            raise PaymentRowError(index, N_("a receipt reference is required"))
         try:
             amount = parse_money(data.amount)
         except MoneyError as exc:
-            raise PaymentRowError(index, str(exc)) from exc
+            error = invalid_amount(data.amount)
+            raise PaymentRowError(index, error.message, **error.params) from exc
         if amount <= 0:
-            raise PaymentRowError(index, "the amount must be greater than zero")
+            raise PaymentRowError(index, N_("the amount must be greater than zero"))
         data = dataclasses.replace(data, receipt_ref=ref)
         if ref in parsed:
             if _content(parsed[ref][1], parsed[ref][2]) != _content(data, amount):
-                raise PaymentRowError(index, f"receipt {ref} appears twice with different content")
+                raise PaymentRowError(index, N_("receipt %(ref)s appears twice with different content"), ref=ref)
             continue
         parsed[ref] = (index, data, amount)
     existing = _existing_receipts(session, company.id, list(parsed))
@@ -156,16 +157,16 @@ def _validate(
         if ref in existing:
             payment_id, content = existing[ref]
             if content != _content(data, amount):
-                raise PaymentRowError(index, f"receipt {ref} is already recorded with different content")
+                raise PaymentRowError(index, N_("receipt %(ref)s is already recorded with different content"), ref=ref)
             result.unchanged += 1
             result.payment_ids[ref] = payment_id
             continue
         if data.received_on > today:
-            raise PaymentRowError(index, "a payment cannot be dated in the future")
+            raise PaymentRowError(index, N_("a payment cannot be dated in the future"))
         try:
             check_books_open(company, data.received_on)
         except ServiceError as exc:
-            raise PaymentRowError(index, str(exc)) from exc
+            raise PaymentRowError(index, exc.message, **exc.params) from exc
         rows.append((index, data, amount))
     return rows
 
@@ -235,7 +236,8 @@ def _payer_ownerships(session: Session, unit_ids: set[int]) -> dict[int, dict[in
 def _designation(index: int, ledger: _UnitLedger, charge_ids: tuple[int, ...]) -> list[int]:
     missing = [c for c in charge_ids if c not in ledger.facts]
     if missing:
-        raise PaymentRowError(index, f"designated charges {missing} are not open charges of this unit")
+        raise PaymentRowError(index, N_("designated charges %(ids)s are not open charges of this unit"),
+                              ids=", ".join(map(str, missing)))
     return list(charge_ids)
 
 

@@ -11,7 +11,7 @@ from arrears.persistence.models import Charge, Company, Payment, Reversal, Unit
 
 from . import audit
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError
 from .payment_batch import PaymentInput, PaymentRowError, record_payments
 from .tenancy import check_books_open, get_scoped
 
@@ -32,7 +32,7 @@ def record_payment(
     except PaymentRowError as exc:
         if isinstance(exc.__cause__, ServiceError):  # e.g. ClosedPeriodError: keep its type
             raise exc.__cause__ from None
-        raise ServiceError(str(exc)) from exc
+        raise ServiceError(exc.message, **exc.params) from exc
     payment = session.get(Payment, result.payment_ids[data.receipt_ref.strip()])
     assert payment is not None
     return payment, result.created == 1
@@ -44,9 +44,9 @@ def reverse_payment(
     """Void a payment and its allocations from today; the charges it paid are open again."""
     payment = get_scoped(session, Payment, payment_id, company_id)
     if payment.reversed_on is not None:
-        raise ServiceError(f"payment {payment.receipt_ref} was already reversed")
+        raise ServiceError(N_("payment %(ref)s was already reversed"), ref=payment.receipt_ref)
     if not reason.strip():
-        raise ServiceError("a reason is required to reverse a payment")
+        raise ServiceError(N_("a reason is required to reverse a payment"))
     check_books_open(get_scoped_company(session, company_id), today)
     session.add(
         Reversal(company_id=company_id, entity="payment", entity_id=payment.id, effective_on=today,
@@ -75,7 +75,7 @@ def reverse_payment(
 def get_scoped_company(session: Session, company_id: int) -> Company:
     company = session.get(Company, company_id)
     if company is None:
-        raise ServiceError(f"company {company_id} does not exist")
+        raise ServiceError(N_("company %(id)s does not exist"), id=company_id)
     return company
 
 

@@ -11,7 +11,7 @@ from arrears.persistence.models import Company
 
 from . import audit
 from .actor import Actor
-from .errors import ClosedPeriodError, NotFound, ServiceError
+from .errors import N_, ClosedPeriodError, NotFound, ServiceError
 
 T = TypeVar("T")
 
@@ -20,15 +20,15 @@ def get_scoped(session: Session, model: type[T], object_id: int, company_id: int
     """Fetch a company-owned row, or raise NotFound for missing rows and other tenants' rows."""
     obj = session.get(model, object_id)
     if obj is None or getattr(obj, "company_id", None) != company_id:
-        raise NotFound(f"{model.__name__} {object_id}")
+        raise NotFound(N_("%(kind)s %(id)s not found"), kind=model.__name__, id=object_id)
     return obj
 
 
 def check_books_open(company: Company, on: dt.date) -> None:
     if company.books_closed_through is not None and on <= company.books_closed_through:
         raise ClosedPeriodError(
-            f"books are closed through {company.books_closed_through.isoformat()}; "
-            f"an entry dated {on.isoformat()} is refused"
+            N_("books are closed through %(through)s; an entry dated %(date)s is refused"),
+            through=company.books_closed_through.isoformat(), date=on.isoformat(),
         )
 
 
@@ -36,9 +36,10 @@ def close_books(session: Session, actor: Actor, company_id: int, *, through: dt.
     """Close the books through a day; reopening closed months is not allowed."""
     company = session.get(Company, company_id)
     if company is None:
-        raise NotFound(f"company {company_id}")
+        raise NotFound(N_("company %(id)s not found"), id=company_id)
     if company.books_closed_through is not None and through < company.books_closed_through:
-        raise ServiceError(f"books are already closed through {company.books_closed_through.isoformat()}")
+        raise ServiceError(N_("books are already closed through %(through)s"),
+                           through=company.books_closed_through.isoformat())
     company.books_closed_through = through
     audit.record(session, actor, "books.close", "company", company.id, company_id=company.id, through=through)
     return company

@@ -13,7 +13,7 @@ from arrears.persistence.models import Company, LoginAttempt, Membership, User
 
 from . import audit
 from .actor import Actor
-from .errors import ServiceError
+from .errors import N_, ServiceError
 
 MIN_PASSWORD_LENGTH = 10
 # A constant hash to compare against when the user does not exist, so timing does not tell.
@@ -35,11 +35,11 @@ def create_user(
 ) -> User:
     username = username.strip().lower()
     if not username:
-        raise ServiceError("username must not be empty")
+        raise ServiceError(N_("username must not be empty"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise ServiceError(N_("password must have at least %(count)d characters"), count=MIN_PASSWORD_LENGTH)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ServiceError(f"user {username!r} already exists")
+        raise ServiceError(N_("user '%(username)s' already exists"), username=username)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -49,7 +49,7 @@ def create_user(
     session.flush()
     for company_id, role in memberships.items():
         if session.get(Company, company_id) is None:
-            raise ServiceError(f"company {company_id} does not exist")
+            raise ServiceError(N_("company %(id)s does not exist"), id=company_id)
         session.add(Membership(user_id=user.id, company_id=company_id, role=Role(role)))
         audit.record(session, actor, "user.membership", "user", user.id, company_id=company_id, role=str(role))
     session.flush()
@@ -77,7 +77,7 @@ def authenticate(
         )
     )
     if failures is not None and failures >= max_failures:
-        raise LoginThrottled(username)
+        raise LoginThrottled(N_("too many failed sign-ins for %(username)s; try again later"), username=username)
     user = session.scalar(select(User).where(User.username == username))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active

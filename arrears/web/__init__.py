@@ -9,10 +9,11 @@ csrf = CSRFProtect()
 
 
 def register_web(app: Flask) -> None:
-    from . import access, api, auth, billing, errors, home, i18n, imports, jobs, payments, transaction, units
+    from . import access, api, auth, billing, errors, home, i18n, imports, jobs, labels, payments, transaction, units
 
     csrf.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
     transaction.init_app(app)
     access.init_app(app)
     errors.init_app(app)

@@ -14,6 +14,7 @@ from arrears.services.timezone import company_today
 
 from .access import WRITERS, allow, current_actor, current_company_id
 from .forms import InputError, parse_date
+from .messages import error_text
 from .transaction import db
 
 bp = Blueprint("payments", __name__, url_prefix="/units/<int:unit_id>/payments")
@@ -47,8 +48,11 @@ def new(unit_id: int):  # type: ignore[no-untyped-def]
             note=form.get("note") or None,
         )
         payment, created = record_payment(db(), current_actor(), current_company_id(), data, today=today)
-    except (InputError, ServiceError) as exc:
+    except InputError as exc:
         flash(str(exc), "error")
+        return render_template("web/payments/new.html", unit=unit, result=result, today=today, form=form), 400
+    except ServiceError as exc:
+        flash(error_text(exc), "error")
         return render_template("web/payments/new.html", unit=unit, result=result, today=today, form=form), 400
     if created:
         flash(_("Payment %(ref)s recorded and applied.", ref=payment.receipt_ref), "success")
@@ -70,7 +74,7 @@ def reverse(unit_id: int, payment_id: int):  # type: ignore[no-untyped-def]
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("units.show", unit_id=unit.id))
     flash(_("Payment %(ref)s reversed.", ref=payment.receipt_ref), "success")
     return redirect(url_for("units.show", unit_id=unit.id))

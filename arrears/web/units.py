@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from arrears.persistence.models import Community, Payment
@@ -48,7 +49,7 @@ def show(unit_id: int):  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     today = company_today(g.membership.company)
     try:
-        as_of = parse_date(request.args.get("as_of"), default=today, field="as_of")
+        as_of = parse_date(request.args.get("as_of"), default=today, field=_("Statement as of"))
     except InputError as exc:
         flash(str(exc), "error")
         as_of = today

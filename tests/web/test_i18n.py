@@ -30,8 +30,9 @@ DOMAIN = "messages"
 # Babel parses zh_CN as zh_Hans_CN and gettext looks for that folder (or "zh"), never for "zh_CN".
 ZH_FOLDER = str(Locale.parse("zh_CN"))
 ZH_PO = TRANSLATIONS / ZH_FOLDER / "LC_MESSAGES" / f"{DOMAIN}.po"
-# The same keywords as the extraction command: pybabel extract -F babel.cfg -k _l -k lazy_gettext.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The same keywords as the extraction command: pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_
+# (N_ marks service error messages, see arrears/services/errors.py).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 # printf-style placeholders, named or not; "%%" is a literal percent sign and counts too.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
@@ -166,7 +167,7 @@ def test_every_message_in_the_source_is_translated() -> None:
             problems.append(f"  plural:    {message.id!r} needs {catalogue.num_plurals} form(s)")
     assert not problems, (
         f"{len(problems)} message(s) lack a Chinese translation in {ZH_PO.relative_to(ROOT)}.\n"
-        "Run: .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o arrears/translations/messages.pot"
+        "Run: .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o arrears/translations/messages.pot"
         " --no-location --sort-output --project arrears .\n"
         "     .venv/bin/pybabel update -i arrears/translations/messages.pot -d arrears/translations\n"
         "then translate these (and clear any fuzzy flag):\n" + "\n".join(problems)
