@@ -13,11 +13,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from arrears.domain.periods import Period, due_date, period_amount, periods_through, split_by_days
+from arrears.domain.periods import (
+    BillingCycle,
+    DueRule,
+    Period,
+    due_date,
+    period_amount,
+    periods_through,
+    split_by_days,
+)
 from arrears.persistence.enums import ChargeSource, FeeBasis
 from arrears.persistence.models import (
     Charge,
@@ -180,16 +189,14 @@ def _plan_unit(
     not_before: dt.date | None,
     result: BillingResult,
 ) -> Iterable[PlannedCharge]:
-    for period in periods_through(schedule.cycle, schedule.valid_from, through):
-        if schedule.valid_to is not None and period.start > schedule.valid_to:
-            break
+    quantity = unit.area if schedule.basis == FeeBasis.PER_M2 else Decimal(1)
+    for period, due in _schedule_periods(schedule.cycle, schedule.valid_from, schedule.valid_to,
+                                         schedule.due_rule, schedule.due_day, through):
         if resume_after is not None and period.start <= resume_after:
             continue
         if not_before is not None and period.end < not_before:
             continue
-        quantity = unit.area if schedule.basis == FeeBasis.PER_M2 else Decimal(1)
         amount = period_amount(quantity, schedule.rate, period.months)
-        due = due_date(period, schedule.due_rule, schedule.due_day)
         records = _covering(session, unit, ownerships, period)
         parts = [(max(o.valid_from, period.start), min(o.valid_to or period.end, period.end)) for o in records]
         covered = sum((end - start).days + 1 for start, end in parts)
@@ -204,6 +211,16 @@ def _plan_unit(
         for record, part_amount in zip(records, amounts):
             if part_amount > 0:
                 yield PlannedCharge(unit.id, record.id, schedule.fee_item_id, period, due, part_amount)
+
+
+@lru_cache(maxsize=256)
+def _schedule_periods(
+    cycle: BillingCycle, valid_from: dt.date, valid_to: dt.date | None, rule: DueRule, day: int | None,
+    through: dt.date,
+) -> tuple[tuple[Period, dt.date], ...]:
+    """A schedule's periods and due dates through a month: the same for every unit, so once."""
+    periods = periods_through(cycle, valid_from, through)
+    return tuple((p, due_date(p, rule, day)) for p in periods if valid_to is None or p.start <= valid_to)
 
 
 def _covering(

@@ -47,9 +47,10 @@ def load_unit_facts(session: Session, unit_ids: Sequence[int]) -> dict[int, Unit
         .where(Charge.unit_id.in_(unit_ids), Charge.reversed_on.is_(None))
         .order_by(Charge.due_date, Charge.id)
     ).all()
-    charge_ids = [c.id for c in charges]
-    applications = _applications(session, charge_ids)
-    interruptions = _interruptions(session, charge_ids)
+    # The related rows are found through their charge's unit: `IN` lists stay as short as the
+    # chunk of units (a list of every charge id would pass the driver's parameter limit).
+    applications = _applications(session, unit_ids)
+    interruptions = _interruptions(session, unit_ids)
     by_unit: dict[int, list[ChargeFacts]] = defaultdict(list)
     ownership_of: dict[int, dict[int, int]] = defaultdict(dict)
     for charge in charges:
@@ -85,15 +86,17 @@ def credit_as_of(facts: UnitFacts, as_of: dt.date, payer_ids: set[int] | None = 
     return total
 
 
-def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list[Application]]:
+def _live_charges(unit_ids: Sequence[int]):  # type: ignore[no-untyped-def]
+    return select(Charge.id).where(Charge.unit_id.in_(unit_ids), Charge.reversed_on.is_(None))
+
+
+def _applications(session: Session, unit_ids: Sequence[int]) -> dict[int, list[Application]]:
     result: dict[int, list[Application]] = defaultdict(list)
-    if not charge_ids:
-        return result
     allocations = session.execute(
         select(Allocation.charge_id, Allocation.applied_on, Allocation.component, Allocation.amount,
                Payment.receipt_ref, Payment.received_on)
         .join(Payment, Payment.id == Allocation.payment_id)
-        .where(Allocation.charge_id.in_(charge_ids), Allocation.voided_on.is_(None))
+        .where(Payment.unit_id.in_(unit_ids), Allocation.voided_on.is_(None))
         .order_by(Allocation.applied_on, Allocation.id)
     )
     for allocation in allocations:
@@ -112,7 +115,8 @@ def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list
         )
     adjustments = session.execute(
         select(Adjustment.charge_id, Adjustment.effective_on, Adjustment.component, Adjustment.amount,
-               Adjustment.reason).where(Adjustment.charge_id.in_(charge_ids), Adjustment.voided_on.is_(None))
+               Adjustment.reason).where(Adjustment.charge_id.in_(_live_charges(unit_ids)),
+                                        Adjustment.voided_on.is_(None))
     )
     for adjustment in adjustments:
         result[adjustment.charge_id].append(
@@ -127,14 +131,12 @@ def _applications(session: Session, charge_ids: Sequence[int]) -> dict[int, list
     return result
 
 
-def _interruptions(session: Session, charge_ids: Sequence[int]) -> dict[int, list[dt.date]]:
+def _interruptions(session: Session, unit_ids: Sequence[int]) -> dict[int, list[dt.date]]:
     result: dict[int, list[dt.date]] = defaultdict(list)
-    if not charge_ids:
-        return result
     rows = session.execute(
         select(InterruptionCharge.charge_id, Interruption.occurred_on)
         .join(Interruption, Interruption.id == InterruptionCharge.interruption_id)
-        .where(InterruptionCharge.charge_id.in_(charge_ids))
+        .where(Interruption.unit_id.in_(unit_ids))
     )
     for charge_id, occurred_on in rows:
         result[charge_id].append(occurred_on)
@@ -152,9 +154,9 @@ def _payments(
     applied: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
     if rows:
         for payment_id, on, amount in session.execute(
-            select(Allocation.payment_id, Allocation.applied_on, Allocation.amount).where(
-                Allocation.payment_id.in_([r.id for r in rows]), Allocation.voided_on.is_(None)
-            )
+            select(Allocation.payment_id, Allocation.applied_on, Allocation.amount)
+            .join(Payment, Payment.id == Allocation.payment_id)
+            .where(Payment.unit_id.in_(unit_ids), Payment.reversed_on.is_(None), Allocation.voided_on.is_(None))
         ):
             applied[payment_id].append((on, amount))
     result: dict[int, list[tuple[int, dt.date, Decimal, list[tuple[dt.date, Decimal]]]]] = defaultdict(list)

@@ -66,10 +66,15 @@ def _unit_statement(
         credit=credit_as_of(facts, as_of), policy=policy,
     )
     by_debtor: dict[int, Statement] = {}
-    for ownership_id, debtor in debtors.items():
+    owing = {o for o in facts.ownership_of.values() if o in debtors}
+    if len(owing) == 1 and len(facts.ownership_of) == len(facts.charges):
+        (ownership_id,) = owing
+        if credit_as_of(facts, as_of, set(debtors[ownership_id].owner_ids)) == whole.credit:
+            by_debtor[ownership_id] = whole  # one debtor owes everything: the same statement
+            return UnitStatement(unit, as_of, whole, debtors, facts.ownership_of, by_debtor)
+    for ownership_id in owing:
+        debtor = debtors[ownership_id]
         charges = [c for c in facts.charges if facts.ownership_of.get(c.key) == ownership_id]
-        if not charges:
-            continue
         by_debtor[ownership_id] = build_statement(
             charges, as_of=as_of, terms=terms, calendar=calendar,
             credit=credit_as_of(facts, as_of, set(debtor.owner_ids)), policy=policy,
