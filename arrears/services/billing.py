@@ -35,11 +35,10 @@ from arrears.persistence.models import (
     FeeSchedule,
     Ownership,
     OwnershipParty,
-    Payment,
     Unit,
 )
 
-from . import audit, credit
+from . import audit, payment_batch
 from .actor import Actor
 from .errors import N_, NotFound
 
@@ -158,7 +157,7 @@ def _bill_units(
     session.execute(insert(Charge), rows)
     result.created += len(rows)
     result.amount += sum((r["amount"] for r in rows), Decimal("0.00"))  # type: ignore[misc]
-    _apply_credit(session, {int(r["unit_id"]) for r in rows}, today)  # type: ignore[call-overload]
+    _apply_credit(session, int(rows[0]["company_id"]), {int(r["unit_id"]) for r in rows}, today)  # type: ignore[call-overload]
 
 
 def _row(unit: Unit, planned: PlannedCharge) -> dict[str, object]:
@@ -291,14 +290,8 @@ def _existing_keys(
     return existing, latest  # type: ignore[return-value]
 
 
-def _apply_credit(session: Session, unit_ids: set[int], today: dt.date) -> None:
-    with_credit = session.scalars(
-        select(Payment.unit_id)
-        .where(Payment.unit_id.in_(unit_ids), Payment.unapplied > 0, Payment.reversed_on.is_(None))
-        .distinct()
-    )
-    for unit_id in with_credit:
-        credit.apply_unit_credit(session, unit_id, today)
+def _apply_credit(session: Session, company_id: int, unit_ids: set[int], today: dt.date) -> None:
+    payment_batch.apply_credits(session, company_id, unit_ids, today=today)
 
 
 def company_of(session: Session, company_id: int) -> Company:

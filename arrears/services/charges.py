@@ -12,7 +12,7 @@ from arrears.domain.money import MoneyError, parse_money
 from arrears.persistence.enums import ChargeSource, FeeKind
 from arrears.persistence.models import Charge, FeeItem, Ownership, Unit
 
-from . import audit, credit
+from . import audit, payment_batch
 from .actor import Actor
 from .errors import N_, ServiceError, invalid_amount
 from .payments import get_scoped_company
@@ -83,5 +83,5 @@ def post_charge(
     session.flush()
     audit.record(session, actor, "charge.post", "charge", charge.id, company_id=company_id,
                  unit_id=unit.id, amount=str(value), period=label, source=str(source))
-    credit.apply_unit_credit(session, unit.id, today)
+    payment_batch.apply_credits(session, company_id, {unit.id}, today=today)
     return charge, True

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from arrears.persistence.models import Charge, Owner, Ownership, OwnershipParty, Unit
 
-from . import audit, billing, credit
+from . import audit, billing, payment_batch
 from .actor import Actor
 from .corrections import reverse_charge
 from .errors import N_, ServiceError
@@ -101,5 +101,5 @@ def transfer(
         through = max(c.period_end for c in affected)
         first = min(c.period_start for c in affected)
         billing.bill_unit_periods(session, unit, first, through, today)
-        credit.apply_unit_credit(session, unit.id, today)
+        payment_batch.apply_credits(session, company_id, {unit.id}, today=today)
     return record

@@ -248,8 +248,13 @@ def _apply(
     data: PaymentInput,
     designation: list[int],
     calendar: HolidayCalendar,
+    paid_on: dt.date | None = None,
 ) -> tuple[list[tuple[int, Component, Decimal, dt.date]], Decimal]:
-    """Allocate one payment against the unit's in-memory ledger and record the result in it."""
+    """Allocate one payment against the unit's in-memory ledger and record the result in it.
+
+    `data.received_on` is the allocation date; for credit applied later (`paid_on` = when the
+    money came), a charge counts as paid from its due date if the money was there by then.
+    """
     on = data.received_on
     mine = [key for key, ownership in ledger.ownership_of.items() if ownership in owned]
     candidates = [key for key in mine if ledger.outstanding[key] > 0 or _may_owe_late_fee(ledger, key, on)]
@@ -269,8 +274,10 @@ def _apply(
                       designated=[k for k in designation if k in {c.key for c in open_charges}])
     posted = []
     for allocation in result.allocations:
-        _book(ledger, allocation.key, allocation.component, allocation.amount, on, data.receipt_ref)
-        posted.append((allocation.key, allocation.component, allocation.amount, on))
+        applied_on = on if paid_on is None else max(paid_on, min(ledger.facts[allocation.key].due_date, on))
+        source = "payment" if paid_on is None or applied_on == paid_on else "credit"
+        _book(ledger, allocation.key, allocation.component, allocation.amount, applied_on, data.receipt_ref, source)
+        posted.append((allocation.key, allocation.component, allocation.amount, applied_on))
     return posted, result.credit
 
 
@@ -308,9 +315,12 @@ def _may_owe_late_fee(ledger: _UnitLedger, key: int, on: dt.date) -> bool:
     return facts.due_date < on and any(a.on > facts.due_date for a in facts.applications if a.reduces_principal)
 
 
-def _book(ledger: _UnitLedger, key: int, component: Component, amount: Decimal, on: dt.date, ref: str) -> None:
+def _book(
+    ledger: _UnitLedger, key: int, component: Component, amount: Decimal, on: dt.date, ref: str,
+    source: str = "payment",
+) -> None:
     facts = ledger.facts[key]
-    application = Application(on=on, component=component, amount=amount, source="payment", ref=ref)
+    application = Application(on=on, component=component, amount=amount, source=source, ref=ref)
     ledger.facts[key] = dataclasses.replace(facts, applications=facts.applications + (application,))
     if component == Component.LATE_FEE:
         ledger.late_fee_paid[key] += amount
@@ -368,7 +378,57 @@ def _write(
         for key in ledger.touched
     ]
     update_by_id(session, Charge.__table__, charge_rows)
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Charge) and obj.id in {row["id"] for row in charge_rows}:
-            session.expire(obj)
+    _expire(session, {row["id"] for row in charge_rows}, set())
     result.created += len(ids)
+
+
+def apply_credits(session: Session, company_id: int, unit_ids: set[int], *, today: dt.date) -> int:
+    """Let credit balances on these units pay their open charges, oldest money first (used after
+    billing posts new charges); returns the number of allocations made."""
+    payments = session.execute(
+        select(Payment.id, Payment.unit_id, Payment.payer_id, Payment.received_on, Payment.unapplied,
+               Payment.receipt_ref)
+        .where(Payment.unit_id.in_(sorted(unit_ids)), Payment.unapplied > 0, Payment.reversed_on.is_(None))
+        .order_by(Payment.received_on, Payment.id)
+    ).all() if unit_ids else []
+    if not payments:
+        return 0
+    units = {p.unit_id for p in payments}
+    ledgers = _load_ledgers(session, company_id, units)
+    parties = _payer_ownerships(session, units)
+    calendar = load_default_calendar()
+    now = dt.datetime.now(dt.timezone.utc)
+    allocation_rows, payment_rows = [], []
+    for payment in payments:
+        owned = parties.get(payment.unit_id, {}).get(payment.payer_id)
+        if not owned or payment.unit_id not in ledgers:
+            continue
+        on = max(today, payment.received_on)
+        data = PaymentInput(payment.unit_id, payment.payer_id, payment.receipt_ref, on, payment.unapplied)
+        posted, left = _apply(ledgers[payment.unit_id], owned, payment.unapplied, data, [], calendar,
+                              paid_on=payment.received_on)
+        if not posted:
+            continue
+        allocation_rows += [
+            {"payment_id": payment.id, "charge_id": key, "component": component, "amount": value,
+             "applied_on": applied_on, "created_at": now}
+            for key, component, value, applied_on in posted
+        ]
+        payment_rows.append({"id": payment.id, "unapplied": left})
+    insert_rows(session, Allocation.__table__, allocation_rows)
+    update_by_id(session, Payment.__table__, payment_rows)
+    charge_rows = [
+        {"id": key, "principal_outstanding": ledger.outstanding[key], "late_fee_paid": ledger.late_fee_paid[key]}
+        for ledger in ledgers.values()
+        for key in ledger.touched
+    ]
+    update_by_id(session, Charge.__table__, charge_rows)
+    _expire(session, {row["id"] for row in charge_rows}, {row["id"] for row in payment_rows})
+    return len(allocation_rows)
+
+
+def _expire(session: Session, charge_ids: set[int], payment_ids: set[int]) -> None:
+    """Objects loaded before a bulk write must not show stale caches."""
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, Charge) and obj.id in charge_ids) or (isinstance(obj, Payment) and obj.id in payment_ids):
+            session.expire(obj)

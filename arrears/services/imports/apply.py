@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from arrears.domain.allocation import AllocationPolicy
@@ -23,14 +23,12 @@ from arrears.persistence.models import (
     Owner,
     Ownership,
     OwnershipParty,
-    Payment,
     Unit,
 )
-from arrears.services import credit
 from arrears.services.actor import Actor
 from arrears.services.errors import ServiceError
 from arrears.services.interruptions import record_interruption
-from arrears.services.payment_batch import PaymentInput, PaymentRowError, record_payments
+from arrears.services.payment_batch import PaymentInput, PaymentRowError, apply_credits, record_payments
 
 from .world import OwnerKey, UnitKey, World
 
@@ -153,14 +151,7 @@ class Writer:
 
     def _apply_existing_credit(self, unit_ids: set[int]) -> None:
         """Credit already on a unit pays the charges just imported, as billing does."""
-        if not unit_ids:
-            return
-        with_credit = self.session.scalars(
-            select(Payment.unit_id).where(Payment.unit_id.in_(list(unit_ids)), Payment.unapplied > 0,
-                                          Payment.reversed_on.is_(None)).distinct()
-        ).all()
-        for unit_id in with_credit:
-            credit.apply_unit_credit(self.session, unit_id, self.today)
+        apply_credits(self.session, self.company_id, unit_ids, today=self.today)
 
     def _charge_ids(self, unit: UnitKey, labels: list[str], owner: OwnerKey | None) -> tuple[int, ...]:
         records = {o.valid_from for o in self.world.ownerships.get(unit, []) if owner is None or owner in o.owners}
