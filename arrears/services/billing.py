@@ -31,7 +31,6 @@ from arrears.persistence.enums import ChargeSource, FeeBasis
 from arrears.persistence.models import (
     Charge,
     Community,
-    Company,
     FeeSchedule,
     Ownership,
     OwnershipParty,
@@ -292,10 +291,3 @@ def _existing_keys(
 
 def _apply_credit(session: Session, company_id: int, unit_ids: set[int], today: dt.date) -> None:
     payment_batch.apply_credits(session, company_id, unit_ids, today=today)
-
-
-def company_of(session: Session, company_id: int) -> Company:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise NotFound(N_("company %(id)s not found"), id=company_id)
-    return company

@@ -15,8 +15,7 @@ from arrears.persistence.models import Charge, FeeItem, Ownership, Unit
 from . import audit, payment_batch
 from .actor import Actor
 from .errors import N_, ServiceError, invalid_amount
-from .payments import get_scoped_company
-from .tenancy import check_books_open, get_scoped
+from .tenancy import check_books_open, get_company, get_scoped
 
 
 def ownership_on(session: Session, unit_id: int, day: dt.date) -> Ownership | None:
@@ -72,7 +71,7 @@ def post_charge(
             raise ServiceError(N_("unit %(unit)s already has a %(label)s charge of %(amount)s"),
                                unit=unit.code, label=label, amount=existing.amount)
         return existing, False
-    check_books_open(get_scoped_company(session, company_id), min(due_date, today))
+    check_books_open(get_company(session, company_id), min(due_date, today))
     charge = Charge(
         company_id=company_id, unit_id=unit.id, ownership_id=record.id, fee_item_id=fee_item.id,
         kind=FeeKind(fee_item.kind), period_start=period_start, period_end=period_end, period_label=label,

@@ -16,8 +16,7 @@ from arrears.persistence.models import Adjustment, Allocation, Charge, Payment, 
 from . import audit
 from .actor import Actor
 from .errors import N_, ServiceError, invalid_amount
-from .payments import get_scoped_company
-from .tenancy import check_books_open, get_scoped
+from .tenancy import check_books_open, get_company, get_scoped
 
 
 def reverse_charge(
@@ -29,7 +28,7 @@ def reverse_charge(
         raise ServiceError(N_("charge %(id)s was already reversed"), id=charge.id)
     if not reason.strip():
         raise ServiceError(N_("a reason is required to reverse a charge"))
-    check_books_open(get_scoped_company(session, company_id), today)
+    check_books_open(get_company(session, company_id), today)
     session.add(Reversal(company_id=company_id, entity="charge", entity_id=charge.id,
                          effective_on=today, reason=reason.strip(), author=actor.name))
     allocations = session.scalars(
@@ -65,7 +64,7 @@ def add_adjustment(
 ) -> Adjustment:
     """An approved reduction of a charge's principal or a waiver of its late fee."""
     charge = get_scoped(session, Charge, charge_id, company_id)
-    check_books_open(get_scoped_company(session, company_id), effective_on)
+    check_books_open(get_company(session, company_id), effective_on)
     if charge.reversed_on is not None:
         raise ServiceError(N_("a reversed charge cannot be adjusted"))
     try:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from arrears.persistence.models import Charge, Owner, Ownership, OwnershipParty, Unit
 
-from . import audit, billing, payment_batch
+from . import audit, billing
 from .actor import Actor
 from .corrections import reverse_charge
 from .errors import N_, ServiceError
@@ -100,6 +100,5 @@ def transfer(
     if affected:
         through = max(c.period_end for c in affected)
         first = min(c.period_start for c in affected)
-        billing.bill_unit_periods(session, unit, first, through, today)
-        payment_batch.apply_credits(session, company_id, {unit.id}, today=today)
+        billing.bill_unit_periods(session, unit, first, through, today)  # re-applies credit too
     return record

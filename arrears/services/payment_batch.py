@@ -40,7 +40,7 @@ from .actor import Actor
 from .errors import N_, ServiceError, invalid_amount
 from .facts import load_unit_facts
 from .statements import terms_of
-from .tenancy import check_books_open
+from .tenancy import check_books_open, get_company
 
 CHUNK = 1000
 ZERO = Decimal("0.00")
@@ -100,9 +100,7 @@ def record_payments(
     import_batch_id: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchResult:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise ServiceError(N_("company %(id)s does not exist"), id=company_id)
+    company = get_company(session, company_id)
     result = BatchResult()
     rows = _validate(session, company, inputs, today, result)
     if not rows:
@@ -359,11 +357,7 @@ def _write(
     allocation_rows, audit_rows = [], []
     for payment_id, (_, data, amount, allocations, credit) in zip(ids, planned):
         result.payment_ids[data.receipt_ref] = payment_id
-        allocation_rows += [
-            {"payment_id": payment_id, "charge_id": key, "component": component, "amount": value,
-             "applied_on": on, "created_at": now}
-            for key, component, value, on in allocations
-        ]
+        allocation_rows += _allocation_rows(payment_id, allocations, now)
         audit_rows.append({
             "company_id": company_id, "user_id": actor.user_id, "actor": actor.name, "action": "payment.record",
             "entity": "payment", "entity_id": payment_id, "at": now, "message": None,
@@ -372,13 +366,7 @@ def _write(
         })
     insert_rows(session, Allocation.__table__, allocation_rows)
     insert_rows(session, AuditEntry.__table__, audit_rows)
-    charge_rows = [
-        {"id": key, "principal_outstanding": ledger.outstanding[key], "late_fee_paid": ledger.late_fee_paid[key]}
-        for ledger in ledgers.values()
-        for key in ledger.touched
-    ]
-    update_by_id(session, Charge.__table__, charge_rows)
-    _expire(session, {row["id"] for row in charge_rows}, set())
+    _write_caches(session, ledgers, [])
     result.created += len(ids)
 
 
@@ -409,26 +397,35 @@ def apply_credits(session: Session, company_id: int, unit_ids: set[int], *, toda
                               paid_on=payment.received_on)
         if not posted:
             continue
-        allocation_rows += [
-            {"payment_id": payment.id, "charge_id": key, "component": component, "amount": value,
-             "applied_on": applied_on, "created_at": now}
-            for key, component, value, applied_on in posted
-        ]
+        allocation_rows += _allocation_rows(payment.id, posted, now)
         payment_rows.append({"id": payment.id, "unapplied": left})
     insert_rows(session, Allocation.__table__, allocation_rows)
-    update_by_id(session, Payment.__table__, payment_rows)
+    _write_caches(session, ledgers, payment_rows)
+    return len(allocation_rows)
+
+
+def _allocation_rows(
+    payment_id: int, posted: list[tuple[int, Component, Decimal, dt.date]], now: dt.datetime
+) -> list[dict[str, object]]:
+    return [
+        {"payment_id": payment_id, "charge_id": key, "component": component, "amount": value,
+         "applied_on": applied_on, "created_at": now}
+        for key, component, value, applied_on in posted
+    ]
+
+
+def _write_caches(session: Session, ledgers: dict[int, _UnitLedger], payment_rows: list[dict[str, object]]) -> None:
+    """Write back the cached balances the batch changed; objects loaded before must not show
+    stale values."""
     charge_rows = [
         {"id": key, "principal_outstanding": ledger.outstanding[key], "late_fee_paid": ledger.late_fee_paid[key]}
         for ledger in ledgers.values()
         for key in ledger.touched
     ]
     update_by_id(session, Charge.__table__, charge_rows)
-    _expire(session, {row["id"] for row in charge_rows}, {row["id"] for row in payment_rows})
-    return len(allocation_rows)
-
-
-def _expire(session: Session, charge_ids: set[int], payment_ids: set[int]) -> None:
-    """Objects loaded before a bulk write must not show stale caches."""
+    update_by_id(session, Payment.__table__, payment_rows)
+    charge_ids = {row["id"] for row in charge_rows}
+    payment_ids = {row["id"] for row in payment_rows}
     for obj in list(session.identity_map.values()):
         if (isinstance(obj, Charge) and obj.id in charge_ids) or (isinstance(obj, Payment) and obj.id in payment_ids):
             session.expire(obj)

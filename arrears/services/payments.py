@@ -7,15 +7,15 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from arrears.persistence.models import Charge, Company, Payment, Reversal, Unit
+from arrears.persistence.models import Charge, Payment, Reversal, Unit
 
 from . import audit
 from .actor import Actor
 from .errors import N_, ServiceError
 from .payment_batch import PaymentInput, PaymentRowError, record_payments
-from .tenancy import check_books_open, get_scoped
+from .tenancy import check_books_open, get_company, get_scoped
 
-__all__ = ["PaymentInput", "get_scoped_company", "record_payment", "reverse_payment"]
+__all__ = ["PaymentInput", "record_payment", "reverse_payment"]
 
 
 def record_payment(
@@ -47,7 +47,7 @@ def reverse_payment(
         raise ServiceError(N_("payment %(ref)s was already reversed"), ref=payment.receipt_ref)
     if not reason.strip():
         raise ServiceError(N_("a reason is required to reverse a payment"))
-    check_books_open(get_scoped_company(session, company_id), today)
+    check_books_open(get_company(session, company_id), today)
     session.add(
         Reversal(company_id=company_id, entity="payment", entity_id=payment.id, effective_on=today,
                  reason=reason.strip(), author=actor.name)
@@ -70,12 +70,3 @@ def reverse_payment(
         message=reason.strip(), amount=str(payment.amount), receipt_ref=payment.receipt_ref,
     )
     return payment
-
-
-def get_scoped_company(session: Session, company_id: int) -> Company:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise ServiceError(N_("company %(id)s does not exist"), id=company_id)
-    return company
-
-

@@ -32,11 +32,16 @@ def check_books_open(company: Company, on: dt.date) -> None:
         )
 
 
-def close_books(session: Session, actor: Actor, company_id: int, *, through: dt.date) -> Company:
-    """Close the books through a day; reopening closed months is not allowed."""
+def get_company(session: Session, company_id: int) -> Company:
     company = session.get(Company, company_id)
     if company is None:
         raise NotFound(N_("company %(id)s not found"), id=company_id)
+    return company
+
+
+def close_books(session: Session, actor: Actor, company_id: int, *, through: dt.date) -> Company:
+    """Close the books through a day; reopening closed months is not allowed."""
+    company = get_company(session, company_id)
     if company.books_closed_through is not None and through < company.books_closed_through:
         raise ServiceError(N_("books are already closed through %(through)s"),
                            through=company.books_closed_through.isoformat())
