@@ -26,6 +26,19 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     scheduler_enabled: bool = True
+    # Outgoing e-mail (SMTP). With no host, e-mail messages fail over to the next channel.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "arrears@localhost"
+    # SMS HTTP gateway. With no URL, SMS messages fail over to the next channel.
+    sms_url: str | None = None
+    sms_key: str | None = None
+    sms_sign: str = ""
+    sms_template: str = ""
+    dispatch_chunk: int = 50
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +55,17 @@ class Settings:
             login_max_failures=int(get("ARREARS_LOGIN_MAX_FAILURES", "5")),
             login_window_minutes=int(get("ARREARS_LOGIN_WINDOW_MINUTES", "15")),
             scheduler_enabled=_flag(get("ARREARS_SCHEDULER"), default=True),
+            smtp_host=get("ARREARS_SMTP_HOST") or None,
+            smtp_port=int(get("ARREARS_SMTP_PORT", "25")),
+            smtp_user=get("ARREARS_SMTP_USER") or None,
+            smtp_password=get("ARREARS_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(get("ARREARS_SMTP_STARTTLS"), default=False),
+            mail_from=get("ARREARS_MAIL_FROM", "arrears@localhost"),
+            sms_url=get("ARREARS_SMS_URL") or None,
+            sms_key=get("ARREARS_SMS_KEY") or None,
+            sms_sign=get("ARREARS_SMS_SIGN", ""),
+            sms_template=get("ARREARS_SMS_TEMPLATE", ""),
+            dispatch_chunk=int(get("ARREARS_DISPATCH_CHUNK", "50")),
         )
         settings.check()
         return settings

@@ -78,3 +78,58 @@ class InterruptionKind(StrEnum):
 
 def values(enum_cls: type[StrEnum]) -> list[Any]:
     return [member.value for member in enum_cls]
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DisputeCategory(StrEnum):
+    SERVICE_QUALITY = "service_quality"
+    LEAK = "leak"
+    VACANCY = "vacancy"
+    AMOUNT_ERROR = "amount_error"
+    DEVELOPER_DEFECT = "developer_defect"
+    OTHER = "other"
+
+
+class DisputeOutcome(StrEnum):
+    WITHDRAWN = "withdrawn"
+    FEE_ADJUSTED = "fee_adjusted"
+    UPHELD = "upheld"
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ActionStatus(StrEnum):
+    """A prepared action waits for review, then goes out (or is removed by a person)."""
+
+    PREPARED = "prepared"
+    APPROVED = "approved"
+    REMOVED = "removed"
+    DISPATCHED = "dispatched"
+    DONE = "done"
+
+
+class MessageStatus(StrEnum):
+    """Outbox states. `unknown` is final until a person resolves it: it is never resent by itself."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"

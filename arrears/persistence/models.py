@@ -14,10 +14,37 @@ from .ledger import (
     Payment,
     Reversal,
 )
+from .escalation import (
+    CaseHold,
+    CaseStage,
+    CollectionCase,
+    Dispute,
+    EscalationAction,
+    EscalationPolicy,
+    EscalationRun,
+    EscalationStage,
+    LimitationWarning,
+    MediationSession,
+    PaymentPlan,
+    PlanInstalment,
+)
+from .messaging import (
+    ContactStop,
+    Delivery,
+    LetterBatch,
+    MessageAction,
+    OutboundMessage,
+    SchedulerLease,
+    StoredFile,
+)
 from .property import Building, Community, Owner, Ownership, OwnershipParty, Unit
 from .tenancy import AuditEntry, Company, LoginAttempt, Membership, User
 
 __all__ = [
+    "CaseHold", "CaseStage", "CollectionCase", "ContactStop", "Delivery", "Dispute",
+    "EscalationAction", "EscalationPolicy", "EscalationRun", "EscalationStage", "LetterBatch",
+    "LimitationWarning", "MediationSession", "MessageAction", "OutboundMessage", "PaymentPlan",
+    "PlanInstalment", "SchedulerLease", "StoredFile",
     "Adjustment", "Allocation", "AuditEntry", "BackgroundJob", "Base", "Building", "Charge",
     "Community", "Company", "FeeItem", "FeeSchedule", "ImportBatch", "Interruption",
     "InterruptionCharge", "LoginAttempt", "Membership", "Owner", "Ownership", "OwnershipParty",

@@ -27,8 +27,21 @@ class Company(TimestampMixin, Base):
     arrears_tolerance: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     # Entries dated on or before this date are refused (closed books).
     books_closed_through: Mapped[dt.date | None]
+    # Contact caps and quiet hours per owner across all their units (L17), in the company's zone.
+    contact_cap_7_days: Mapped[int] = mapped_column(default=2, server_default="2")
+    contact_cap_30_days: Mapped[int] = mapped_column(default=6, server_default="6")
+    quiet_hours_end: Mapped[int] = mapped_column(default=8, server_default="8")  # first hour allowed
+    quiet_hours_start: Mapped[int] = mapped_column(default=20, server_default="20")  # first hour barred
+    # Contact shown on letters and the owner's page
+    collections_contact: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (CheckConstraint("arrears_tolerance >= 0", name="tolerance_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("arrears_tolerance >= 0", name="tolerance_not_negative"),
+        CheckConstraint("contact_cap_7_days >= 0 AND contact_cap_30_days >= contact_cap_7_days",
+                        name="contact_caps"),
+        CheckConstraint("quiet_hours_end BETWEEN 0 AND 23 AND quiet_hours_start BETWEEN 1 AND 24 "
+                        "AND quiet_hours_end < quiet_hours_start", name="quiet_hours"),
+    )
 
 
 class User(TimestampMixin, Base):

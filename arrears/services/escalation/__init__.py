@@ -1,0 +1,1 @@
+"""Escalation use cases: policy, the nightly sweep, review, holds/disputes/plans, outbox, delivery."""
