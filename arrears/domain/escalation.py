@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -151,8 +151,10 @@ def decide(policy: Policy, debt: Debt, state: CaseState, as_of: dt.date) -> Deci
             return Decision(Outcome.CLOSE, reason=Reason.BELOW_TOLERANCE)
         return Decision(Outcome.NOTHING, reason=Reason.BELOW_TOLERANCE)
     opening = Outcome.OPEN if not state.is_open else None
-    if state.paused and state.is_open:
-        return Decision(Outcome.STAY, reason=Reason.PAUSED)
+    if state.paused:  # a hold or kept plan also keeps a reopening case from acting at once
+        return Decision(opening or Outcome.STAY, reason=Reason.PAUSED)
+    if not state.is_open:  # a new cycle: the last cycle's stage, timing and demand do not carry over
+        state = replace(state, stage_code=None, stage_entered_on=None, demand_deadline=None)
     current = policy.position(state.stage_code)
     target, brake = _target(policy, debt, state, as_of)
     if target <= current:
@@ -174,14 +176,17 @@ def _target(policy: Policy, debt: Debt, state: CaseState, as_of: dt.date) -> tup
     stages = policy.case_stages
     days = debt.days_overdue(as_of)
     cap, brake = len(stages) - 1, Reason.FINAL_STAGE
-    demand_at = next((i for i, s in enumerate(stages) if s.action == Action.DEMAND), None)
-    if demand_at is not None and not _demand_deadline_passed(state, as_of):
-        cap = demand_at
+    # L2 gate: the first demand, and in any case nothing from the first legal-ready stage on
+    # (a policy without a demand stage must not reach legal-ready undemanded).
+    gates = [i for i, s in enumerate(stages) if s.action == Action.DEMAND][:1] + \
+        [i - 1 for i, s in enumerate(stages) if s.action == Action.LEGAL_READY][:1]
+    if gates and not _demand_deadline_passed(state, as_of):
+        cap = min(gates)
         brake = (Reason.AWAITING_DEMAND_DELIVERY if state.demand_deadline is None
                  else Reason.DEMAND_DEADLINE_RUNNING)
-    if state.disputed:
-        reminders = [i for i, s in enumerate(stages) if s.action in REMINDER_ACTIONS]
-        cap, brake = (max(reminders) if reminders else -1), Reason.DISPUTED
+    if state.disputed:  # only the reminders before the first other stage (never lifts the L2 cap)
+        first_other = next((i for i, s in enumerate(stages) if s.action not in REMINDER_ACTIONS), len(stages))
+        cap, brake = min(cap, first_other - 1), Reason.DISPUTED
     best = -1
     for index, stage in enumerate(stages[: cap + 1]):
         if _triggered(stage, debt, days):
