@@ -40,6 +40,8 @@ from arrears.persistence.models import (
 
 from . import billing, interruptions, ownership, payments, users
 from .actor import Actor
+from .escalation.policy import ensure_policy
+from .escalation.sweep import run_escalation
 from .payment_batch import PaymentInput, record_payments
 
 Progress = Callable[[str], None]
@@ -285,7 +287,11 @@ def load_demo(
     _post_payments(session, company, planned, today, say, via_service=via_service)
     demands = _demands(session, company, rng, plans, today)
     session.flush()
-    say(f"demo: {demands} delivered demands recorded; done")
+    say(f"demo: {demands} delivered demands recorded")
+    ensure_policy(session, ACTOR, company.id)
+    run = run_escalation(session, ACTOR, company.id, as_of=today, trigger="demo")  # idempotent: unique keys
+    say(f"demo: escalation run {run.run_id}: {run.counts['opened']} cases opened, "
+        f"{run.counts['prepared']} actions prepared; done")
 
 
 # --- master data ------------------------------------------------------------------------------
