@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make run` (demo app on SQLite) and `make test`.
+# Two commands on a fresh machine: `make run` (demo app and scheduler on SQLite) and `make test`.
 VENV    := .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app wsgi
@@ -23,7 +23,7 @@ translations: $(VENV)/.installed
 run: install
 	$(FLASK) arrears migrate
 	$(FLASK) arrears demo --if-empty
-	$(FLASK) arrears serve
+	@FLASK=$(VENV)/bin/flask bash scripts/run.sh   # scheduler process + web app; Ctrl+C stops both
 
 test: install
 	@bash scripts/ensure-postgres.sh

@@ -49,9 +49,10 @@ def create_app(settings: Settings | None = None, *, instance_path: str | None = 
 
 
 def _register_serve(app: Flask) -> None:
-    """`flask arrears serve`: waitress and the scheduler in one process (the demo set-up).
+    """`flask arrears serve` (waitress, web only) and `flask arrears scheduler` (the jobs).
 
-    It lives here, the one wiring place, because it joins the web app and the scheduler.
+    They live here, the one wiring place: the CLI layer may not import the scheduler. Web workers
+    never run jobs; `make run` starts both processes side by side.
     """
     import click
 
@@ -62,16 +63,26 @@ def _register_serve(app: Flask) -> None:
     @click.option("--port", default=5000, show_default=True)
     @click.option("--threads", default=8, show_default=True)
     def serve_command(host: str, port: int, threads: int) -> None:
-        """Serve the web app with waitress and run the scheduler in the same process."""
+        """Serve the web app with waitress (no scheduled jobs: run `arrears scheduler` beside it)."""
         from waitress import serve
 
-        from arrears.scheduler import start_scheduler
+        click.echo(f"arrears is running on http://{host}:{port}/ (Ctrl+C to stop)")
+        serve(app, host=host, port=port, threads=threads)
+
+    @arrears_cli.command("scheduler")
+    def scheduler_command() -> None:
+        """Run the scheduled jobs in the foreground until SIGTERM or Ctrl+C."""
+        import logging
+
+        from arrears.scheduler import run_scheduler
 
         state: Runtime = app.extensions["arrears"]
-        scheduler = start_scheduler(state) if state.settings.scheduler_enabled else None
-        click.echo(f"arrears is running on http://{host}:{port}/ (Ctrl+C to stop)")
-        try:
-            serve(app, host=host, port=port, threads=threads)
-        finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
+        if not state.settings.scheduler_enabled:
+            click.echo("the scheduler is disabled (ARREARS_SCHEDULER=0); not starting it")
+            return
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("arrears").setLevel(logging.INFO)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our jobs log their own start/end
+        click.echo(f"scheduler running in {state.settings.timezone} (SIGTERM or Ctrl+C to stop)")
+        run_scheduler(state)

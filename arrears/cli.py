@@ -196,3 +196,154 @@ def demo_command(if_empty: bool, seed: int) -> None:
     click.echo("demo data loaded. Sign in with:")
     for username, password, role in DEMO_LOGINS:
         click.echo(f"  {username:<12} {password:<20} {role}")
+
+
+# --- escalation (issue 3): the same services as the scheduler's jobs ------------------------------
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-29", param_hint="'--as-of'") from None
+
+
+def _companies(code: str | None) -> list[Company]:
+    """Every company, or the one named by id or USCC."""
+    with _runtime().transaction() as session:
+        companies = list(session.scalars(select(Company).order_by(Company.id)))
+    if code is None:
+        return companies
+    named = [c for c in companies if c.uscc == code or str(c.id) == code]
+    if not named:
+        raise click.BadParameter(f"no company with id or USCC {code!r}", param_hint="'--company'")
+    return named
+
+
+@arrears_cli.command("escalate")
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD (default: each company's today)")
+@click.option("--dry-run", is_flag=True, help="show what the run would decide; change nothing")
+@click.option("--company", "company_code", default=None, help="only this company (id or USCC)")
+def escalate_command(as_of: str | None, dry_run: bool, company_code: str | None) -> None:
+    """Evaluate the collection cases and prepare the actions due (idempotent: a rerun adds nothing)."""
+    from arrears.services.leases import escalate_company
+
+    day = _day(as_of)
+    failed = 0
+    for company in _companies(company_code):
+        try:
+            result = escalate_company(_runtime(), Actor.system("cli"), company.id, as_of=day, dry_run=dry_run,
+                                      trigger="cli")
+        except ServiceError as exc:
+            failed += 1
+            click.echo(f"{company.name}: escalation failed: {exc}", err=True)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one company's failure must not stop the others
+            failed += 1
+            click.echo(f"{company.name}: escalation failed: {type(exc).__name__}: {exc}", err=True)
+            continue
+        _echo_run(company, result, dry_run)
+    if failed:
+        raise click.ClickException(f"escalation failed for {failed} compan{'y' if failed == 1 else 'ies'}")
+
+
+def _echo_run(company: Company, result, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    label = "dry run (nothing written)" if dry_run else f"run {result.run_id}"
+    counts = ", ".join(f"{key} {value}" for key, value in result.counts.items())
+    click.echo(f"{company.name}: {label}: {counts}")
+    for error in result.errors:
+        click.echo(f"  error: {error}", err=True)
+    for d in result.decisions if dry_run else []:
+        stage = f" -> {d.stage_code}" if d.stage_code else ""
+        skipped = f" (after {', '.join(d.skipped)})" if d.skipped else ""
+        nxt = f", next action {d.next_action_on}" if d.next_action_on else ""
+        click.echo(f"  ownership {d.ownership_id} unit {d.unit_id}: {d.outcome.value}{stage}{skipped} "
+                   f"[{d.reason.value}] arrears {d.arrears}{nxt}")
+
+
+@arrears_cli.command("dispatch")
+@click.option("--company", "company_code", default=None, help="only this company (id or USCC)")
+def dispatch_command(company_code: str | None) -> None:
+    """Queue approved actions as messages and send what is due (e-mail, SMS) now, as the
+    scheduler's outbox job does every 5 minutes."""
+    from arrears.persistence.base import utcnow
+    from arrears.services.escalation.gateways import build_gateways
+    from arrears.services.escalation.outbox import STALE_AFTER, dispatch_pending, queue_approved, recover_stale
+
+    runtime, now = _runtime(), utcnow()
+    companies = _companies(company_code)
+    with runtime.transaction() as session:
+        recovered = recover_stale(session, now=now, older_than=STALE_AFTER)
+    if recovered:
+        click.echo(f"{recovered} message(s) interrupted while sending are now 'unknown': resolve them by hand",
+                   err=True)
+    queued = 0
+    for company in companies:
+        with runtime.transaction() as session:
+            queued += queue_approved(session, Actor.system("cli"), company.id, now=now)
+    result = dispatch_pending(runtime, build_gateways(runtime.settings), now=now, worker="cli",
+                              company_id=companies[0].id if company_code else None,
+                              chunk=runtime.settings.dispatch_chunk)
+    click.echo(f"{queued} message(s) queued; dispatch: {_counts_text(result)}")
+
+
+def _counts_text(result: object) -> str:
+    if isinstance(result, int):
+        return str(result)
+    counts = getattr(result, "counts", None)
+    if isinstance(counts, dict):
+        return ", ".join(f"{k} {v}" for k, v in counts.items())
+    fields = getattr(result, "__dataclass_fields__", None)
+    if fields:
+        return ", ".join(f"{name} {getattr(result, name)}" for name in fields)
+    return str(result)
+
+
+@arrears_cli.command("letters")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for the PDF and the CSV mailing list")
+@click.option("--company", "company_code", default=None, help="company id or USCC (if several)")
+def letters_command(out: Path, company_code: str | None) -> None:
+    """Make one batch of the printed letters waiting: a PDF to print and a CSV for the post office."""
+    from arrears.persistence.base import utcnow
+    from arrears.persistence.models import StoredFile
+    from arrears.services.escalation.letters import make_letter_batch
+
+    with _runtime().transaction() as session:
+        company = _company(session, company_code)
+        try:
+            batch = make_letter_batch(session, Actor.system("cli"), company.id, now=utcnow())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if batch is None:
+            click.echo("no letters are waiting")
+            return
+        files = [session.get(StoredFile, file_id) for file_id in (batch.pdf_file_id, batch.csv_file_id)]
+        contents = [(f.filename, f.data) for f in files if f is not None]
+        batch_id, count = batch.id, batch.letter_count
+    # Written once the batch is committed (the letters are then marked sent); the same files stay
+    # downloadable from the batch in the web app.
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, data in contents:
+        (out / filename).write_bytes(data)
+        written.append(str(out / filename))
+    click.echo(f"letter batch {batch_id}: {count} letter(s) -> " + ", ".join(written))
+
+
+@arrears_cli.command("limitation-warnings")
+@click.option("--as-of", "as_of", default=None, help="YYYY-MM-DD (default: each company's today)")
+@click.option("--company", "company_code", default=None, help="only this company (id or USCC)")
+def limitation_warnings_command(as_of: str | None, company_code: str | None) -> None:
+    """Refresh the warnings of charges whose limitation ends within 90 days (the daily job)."""
+    from arrears.services.escalation.warnings import refresh_warnings
+
+    day = _day(as_of)
+    for company in _companies(company_code):
+        with _runtime().transaction() as session:
+            counts = refresh_warnings(session, Actor.system("cli"), company.id,
+                                      today=day or company_today(company))
+        click.echo(f"{company.name}: {counts.at_risk} charge(s) at risk; {counts.created} new warning(s), "
+                   f"{counts.removed} removed")
