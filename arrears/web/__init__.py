@@ -10,6 +10,7 @@ csrf = CSRFProtect()
 
 def register_web(app: Flask) -> None:
     from . import access, api, auth, billing, errors, home, i18n, imports, jobs, labels, payments, transaction, units
+    from . import batches, cases, deliveries, escalation
 
     csrf.init_app(app)
     i18n.init_app(app)
@@ -19,5 +20,6 @@ def register_web(app: Flask) -> None:
     errors.init_app(app)
     for blueprint in (
         auth.bp, home.bp, units.bp, payments.bp, billing.bp, imports.bp, jobs.bp, api.bp,
+        escalation.bp, cases.bp, batches.bp, deliveries.bp,
     ):
         app.register_blueprint(blueprint)

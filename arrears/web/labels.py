@@ -23,6 +23,57 @@ LABELS: dict[str, dict[str, object]] = {
         "181-365": _l("181–365 days"), "365+": _l("over 365 days"),
     },
     "source": {"payment": _l("payment"), "credit": _l("credit applied"), "adjustment": _l("adjustment")},
+    # escalation (issue 3)
+    "esc_action": {
+        "pre_due_notice": _l("pre-due notice"), "reminder": _l("reminder"), "demand": _l("formal written demand"),
+        "notice_candidate": _l("public notice candidate"), "mediation_referral": _l("mediation referral"),
+        "legal_ready": _l("ready for legal filing"),
+    },
+    "channel": {"email": _l("e-mail"), "sms": _l("SMS"), "letter": _l("printed letter"),
+                "hand": _l("hand delivery"), "": _l("all channels")},
+    "action_status": {"prepared": _l("prepared"), "approved": _l("approved"), "removed": _l("removed"),
+                      "dispatched": _l("dispatched"), "done": _l("done")},
+    "message_status": {"queued": _l("queued"), "sending": _l("sending"), "sent": _l("sent"),
+                       "delivered": _l("delivered"), "failed": _l("failed"), "unknown": _l("unknown"),
+                       "cancelled": _l("cancelled")},
+    "case_status": {"open": _l("open"), "closed": _l("closed")},
+    "run_status": {"running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed")},
+    "dispute_category": {
+        "service_quality": _l("service quality"), "leak": _l("leak"), "vacancy": _l("vacancy"),
+        "amount_error": _l("amount error"), "developer_defect": _l("developer defect"), "other": _l("other"),
+    },
+    "dispute_outcome": {"withdrawn": _l("withdrawn"), "fee_adjusted": _l("fee adjusted by a credit entry"),
+                        "upheld": _l("upheld"), "open": _l("open")},
+    "plan_status": {"active": _l("active"), "completed": _l("completed"), "broken": _l("broken"),
+                    "cancelled": _l("cancelled")},
+    "delivery_result": {
+        "signed_by_owner": _l("signed by the owner"),
+        "signed_by_household_adult": _l("signed by an adult of the household"),
+        "signed_by_authorised": _l("signed by an authorised recipient"),
+        "refused_at_given_address": _l("refused at the address the owner gave"),
+        "returned_from_given_address": _l("returned from the address the owner gave"),
+        "signed_by_locker_or_reception": _l("signed by a parcel locker or reception"),
+        "signed_by_company_staff": _l("signed by our own staff"),
+        "returned_address_unknown": _l("returned: address unknown"),
+        "sms_receipt": _l("SMS delivery receipt"),
+    },
+    "case_reason": {
+        "below_tolerance": _l("below tolerance"), "paused": _l("paused"), "disputed": _l("disputed"),
+        "awaiting_demand_delivery": _l("awaiting delivery of the demand"),
+        "demand_deadline_running": _l("demand deadline running"), "min_gap": _l("too soon after the previous stage"),
+        "not_due_yet": _l("not due yet"), "final_stage": _l("final stage"), "advanced": _l("advanced"),
+    },
+    "run_count": {
+        "evaluated": _l("evaluated"), "opened": _l("opened"), "reopened": _l("reopened"),
+        "advanced": _l("advanced"), "closed": _l("closed"), "stayed": _l("stayed"), "paused": _l("paused"),
+        "prepared": _l("prepared"), "pre_due": _l("pre-due notices"), "sent": _l("sent"), "failed": _l("failed"),
+    },
+    "timeline": {
+        "charge": _l("charge"), "payment": _l("payment"), "stage": _l("stage entered"), "action": _l("action"),
+        "message": _l("message"), "delivery": _l("delivery"), "hold": _l("hold"), "dispute": _l("dispute"),
+        "mediation": _l("mediation session"), "resolution": _l("dispute resolved"), "plan": _l("payment plan"),
+        "instalment": _l("instalment"),
+    },
 }
 
 
