@@ -8,6 +8,10 @@ command -v gcc >/dev/null 2>&1 || packages+=(build-essential)
 [ -e /usr/include/python3.11/Python.h ] || python3 -c 'import sysconfig,os,sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"],"Python.h")) else 1)' || packages+=(python3-dev)
 # Browser tests drive Debian's Chromium; CJK fonts render Chinese in pages and documents.
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+# WeasyPrint renders letters and documents through Pango and HarfBuzz (font subsetting).
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || packages+=(libharfbuzz-subset0)
+command -v fc-list >/dev/null 2>&1 || packages+=(fontconfig)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto 2>/dev/null | grep -qi cjk || packages+=(fonts-noto-cjk)
 
 if [ ${#packages[@]} -eq 0 ]; then
