@@ -133,3 +133,32 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+
+
+class LegalRoute(StrEnum):
+    """How a title is sought (L10–L12). Simplified and ordinary are both filed as a lawsuit."""
+
+    PAYMENT_ORDER = "payment_order"
+    SMALL_CLAIMS = "small_claims"
+    SIMPLIFIED = "simplified"
+    ORDINARY = "ordinary"
+    ARBITRATION = "arbitration"
+
+
+class LegalState(StrEnum):
+    """The life of a legal case; withdrawal and dismissal can end it at any point."""
+
+    DRAFTED = "drafted"
+    FILED = "filed"
+    MEDIATION = "mediation"
+    PAYMENT_ORDER_ISSUED = "payment_order_issued"
+    OBJECTION_RAISED = "objection_raised"
+    TITLE_EFFECTIVE = "title_effective"  # judgement, mediation document, unopposed order or award
+    ENFORCEMENT_APPLIED = "enforcement_applied"
+    DISHONEST_APPLIED = "dishonest_applied"
+    LISTED = "listed"
+    DELETION_REQUESTED = "deletion_requested"
+    DELETED = "deleted"
+    PAID = "paid"
+    WITHDRAWN = "withdrawn"
+    DISMISSED = "dismissed"

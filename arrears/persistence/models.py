@@ -14,6 +14,7 @@ from .ledger import (
     Payment,
     Reversal,
 )
+from .documents import NoticeStatus, PublicNotice
 from .escalation import (
     CaseHold,
     CaseStage,
@@ -28,6 +29,7 @@ from .escalation import (
     PaymentPlan,
     PlanInstalment,
 )
+from .legal import LegalCase, LegalEvent, SmallClaimsCeiling
 from .messaging import (
     ContactStop,
     Delivery,
@@ -41,10 +43,12 @@ from .property import Building, Community, Owner, Ownership, OwnershipParty, Uni
 from .tenancy import AuditEntry, Company, LoginAttempt, Membership, User
 
 __all__ = [
+    "LegalCase", "LegalEvent", "SmallClaimsCeiling",
     "CaseHold", "CaseStage", "CollectionCase", "ContactStop", "Delivery", "Dispute",
     "EscalationAction", "EscalationPolicy", "EscalationRun", "EscalationStage", "LetterBatch",
     "LimitationWarning", "MediationSession", "MessageAction", "OutboundMessage", "PaymentPlan",
     "PlanInstalment", "SchedulerLease", "StoredFile",
+    "NoticeStatus", "PublicNotice",
     "Adjustment", "Allocation", "AuditEntry", "BackgroundJob", "Base", "Building", "Charge",
     "Community", "Company", "FeeItem", "FeeSchedule", "ImportBatch", "Interruption",
     "InterruptionCharge", "LoginAttempt", "Membership", "Owner", "Ownership", "OwnershipParty",

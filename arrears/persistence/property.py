@@ -48,6 +48,9 @@ class Community(TimestampMixin, Base):
     vacancy_discount_after_months: Mapped[int | None]
     vacancy_discount_basis: Mapped[str | None] = mapped_column(Text)
     developer_id: Mapped[int | None] = mapped_column(ForeignKey("owner.id"))
+    # Public arrears notice (L16): the local regulation the notice cites and how long it is posted.
+    notice_legal_basis: Mapped[str | None] = mapped_column(Text)
+    notice_posting_days: Mapped[int] = mapped_column(default=15, server_default="15")
 
     buildings: Mapped[list[Building]] = relationship(back_populates="community")
 
