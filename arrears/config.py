@@ -39,6 +39,8 @@ class Settings:
     sms_sign: str = ""
     sms_template: str = ""
     dispatch_chunk: int = 50
+    # Base URL of the public notice-verification page (the QR code on a public notice, L16).
+    public_base_url: str = "http://127.0.0.1:5000"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +68,7 @@ class Settings:
             sms_sign=get("ARREARS_SMS_SIGN", ""),
             sms_template=get("ARREARS_SMS_TEMPLATE", ""),
             dispatch_chunk=int(get("ARREARS_DISPATCH_CHUNK", "50")),
+            public_base_url=get("ARREARS_PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         )
         settings.check()
         return settings

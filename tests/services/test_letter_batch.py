@@ -53,7 +53,7 @@ def test_three_letters_make_one_pdf_one_mailing_list_and_are_sent(session: Sessi
     assert len(pages) == 3  # short letters: one page each, each on its own page
     for page, demand, reference in zip(pages, demands, references, strict=True):
         assert reference in page and demand.owner.name in page and "第 1 页 共 1 页" in page
-        assert "2026年11月22日" in page and "物业服务费催缴通知" in page.replace(" ", "")  # title is letter-spaced
+        assert "2026年11月22日" in page and "催告函" in page.replace(" ", "")  # a demand: the formal letter
         assert "200.00" in page and "600.00" in page and "2026年3月31日" in page  # the frozen Jan–Mar charges
         assert "2026-04" not in page  # April was not listed by the demand
     assert "2026-11-22" not in pages[0]  # compose's sign-off became the signature block

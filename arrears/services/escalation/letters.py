@@ -1,6 +1,10 @@
 """Printed-letter batches: queued letter and hand-delivery messages → one PDF for the printer and a
 CSV mailing list for the post office, kept as stored files with a LetterBatch.
 
+Each message becomes the rich letter of the document registry (services.documents.letters): the
+formal demand (催告函) when it carries a demand or a more serious action, else the reminder; its
+rows are exactly the actions' frozen charges.
+
 A letter is "sent" when its batch is made (its text is frozen in the message, its PDF in the
 batch); delivery results with tracking numbers come back through `delivery.record_delivery`.
 The stop list and the contact caps (L17: a letter is a contact too) are honoured here, because
@@ -14,18 +18,12 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from arrears.channels.letters import (
-    LetterContent,
-    LetterRow,
-    MailingRow,
-    mailing_list_csv,
-    render_letters_pdf,
-)
+from arrears.channels.letters import MailingRow, mailing_list_csv
+from arrears.documents import render_pdfs
 from arrears.domain.contact import next_send_time
 from arrears.domain.escalation import Action, Channel
 from arrears.persistence.enums import MessageStatus
@@ -35,9 +33,7 @@ from arrears.persistence.models import (
     LetterBatch,
     MessageAction,
     OutboundMessage,
-    Owner,
     StoredFile,
-    Unit,
 )
 
 from .. import audit
@@ -71,18 +67,23 @@ def make_letter_batch(session: Session, actor: Actor, company_id: int, *, now: d
     if not messages:
         session.flush()
         return None
-    owners = {o.id: o for o in session.scalars(select(Owner).where(Owner.id.in_({m.owner_id for m in messages})))}
-    letters, mailing = [], []
+    # imported here: the documents package imports this module
+    from ..documents.letters import letter_for_message
+
+    built, letters, mailing = [], [], []
     for message in messages:
         actions = _actions(session, message.id)
-        letter = _letter(session, company, message, owners[message.owner_id], actions, today)
+        document = letter_for_message(session, company, message, actions, today)
+        letter = document.context["letter"]
+        built.append(document)
         letters.append(letter)
         if message.channel == Channel.LETTER:
             mailing.append(MailingRow(letter.reference, letter.recipient_name, message.address, letter.unit_label,
                                       "EMS" if any(a.action in EMS_ACTIONS for a in actions) else "挂号"))
     stamp = f"{today:%Y%m%d}-{messages[0].id}"
-    pdf = _store(session, actor, company_id, f"letters-{stamp}.pdf", "application/pdf",
-                 render_letters_pdf(letters, company_name=company.name))
+    data = render_pdfs([(document.template, document.context) for document in built],
+                       title=f"信函批次 {stamp}", author=company.name, created=now)
+    pdf = _store(session, actor, company_id, f"letters-{stamp}.pdf", "application/pdf", data)
     csv = _store(session, actor, company_id, f"mailing-list-{stamp}.csv", "text/csv; charset=utf-8",
                  mailing_list_csv(mailing))
     batch = LetterBatch(company_id=company_id, created_by=actor.name, letter_count=len(messages),
@@ -153,40 +154,6 @@ def _actions(session: Session, message_id: int) -> list[EscalationAction]:
     return list(session.scalars(select(EscalationAction).join(
         MessageAction, MessageAction.action_id == EscalationAction.id)
         .where(MessageAction.message_id == message_id).order_by(EscalationAction.id)))
-
-
-def _letter(session: Session, company: Company, message: OutboundMessage, owner: Owner,
-            actions: Sequence[EscalationAction], today: dt.date) -> LetterContent:
-    labels = {a.unit_id: _unit_label(session, a.unit_id) for a in actions}
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", message.body) if p.strip()]
-    signs_itself = bool(paragraphs) and paragraphs[-1].splitlines()[0].strip() == company.name
-    if signs_itself:  # compose's sign-off (name, ISO date) becomes the letter's signature block
-        paragraphs.pop()
-    contact = company.collections_contact or company.phone
-    return LetterContent(
-        reference=letter_reference(message, today), recipient_name=owner.name,
-        address_lines=tuple(line.strip() for line in message.address.splitlines() if line.strip()),
-        unit_label="；".join(dict.fromkeys(labels.values())), title=message.subject or "物业服务费催缴通知",
-        date=today, body_paragraphs=tuple(paragraphs),
-        rows=tuple(row for a in actions for row in _rows(a, labels[a.unit_id])),
-        sender="　".join(part for part in (company.address, f"联系方式：{contact}" if contact else "") if part),
-        signature=True, item_header="房屋")
-
-
-def _rows(action: EscalationAction, unit_label: str) -> list[LetterRow]:
-    """The demand's frozen charges, exactly as prepared (never re-read from the ledger)."""
-    rows = []
-    for charge in action.charges:
-        due = charge.get("due")
-        rows.append(LetterRow(period=str(charge.get("period") or ""),
-                              due=dt.date.fromisoformat(str(due)) if due else None,
-                              amount=Decimal(str(charge.get("outstanding") or "0")), item=unit_label))
-    return rows
-
-
-def _unit_label(session: Session, unit_id: int) -> str:
-    unit = session.get(Unit, unit_id)
-    return f"{unit.community.name} {unit.code}" if unit is not None else f"#{unit_id}"
 
 
 def _store(session: Session, actor: Actor, company_id: int, filename: str, content_type: str,
