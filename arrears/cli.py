@@ -18,6 +18,7 @@ from arrears.persistence.models import Community, Company, Unit
 from arrears.services import billing, users
 from arrears.services.actor import Actor
 from arrears.services.errors import ServiceError
+from arrears.services.legal.ceilings import seed_ceilings
 from arrears.services.tenancy import close_books
 from arrears.services.runtime import Runtime
 from arrears.services.statement_json import statement_to_json
@@ -55,6 +56,8 @@ def _month(value: str) -> dt.date:
 def migrate_command() -> None:
     """Create or upgrade the database schema."""
     upgrade(_runtime().engine)
+    with _runtime().transaction() as session:  # small-claims ceilings (L11): only into an empty table
+        seed_ceilings(session)
     click.echo("database is at the latest schema")
 
 
@@ -270,7 +273,12 @@ def dispatch_command(company_code: str | None) -> None:
     scheduler's outbox job does every 5 minutes."""
     from arrears.persistence.base import utcnow
     from arrears.services.escalation.gateways import build_gateways
-    from arrears.services.escalation.outbox import STALE_AFTER, dispatch_pending, queue_approved, recover_stale
+    from arrears.services.escalation.outbox import (
+        STALE_AFTER,
+        dispatch_pending,
+        queue_approved,
+        recover_stale,
+    )
 
     runtime, now = _runtime(), utcnow()
     companies = _companies(company_code)
@@ -347,3 +355,196 @@ def limitation_warnings_command(as_of: str | None, company_code: str | None) -> 
                                       today=day or company_today(company))
         click.echo(f"{company.name}: {counts.at_risk} charge(s) at risk; {counts.created} new warning(s), "
                    f"{counts.removed} removed")
+
+
+# --- documents (issue 4): the same services as the web's document downloads ----------------------
+
+render_cli = AppGroup("render", help="Render documents as PDF: public notices, letters of a batch, filing packets.")
+arrears_cli.add_command(render_cli)
+
+PACKET_ROUTES = ("payment_order", "small_claims", "lawsuit", "arbitration")
+
+
+def _database_url() -> str:
+    return _runtime().engine.url.render_as_string(hide_password=False)
+
+
+def _render_many(requests, out: Path, *, workers: int | None, label: str, zip_name: str,  # type: ignore[no-untyped-def]
+                 joined_name: str | None = None):
+    """Render in worker processes with a progress bar; print what was written and what failed."""
+    from arrears.services.documents.batch import render_batch
+
+    with click.progressbar(length=len(requests), label=label, show_pos=True,
+                           item_show_func=lambda name: name or "") as bar:
+        def progress(done: int, total: int, current: str) -> None:
+            bar.update(done - bar.pos, current)
+
+        result = render_batch(_database_url(), requests, out, workers=workers, progress=progress,
+                              zip_name=zip_name, joined_name=joined_name)
+    for outcome in result.outcomes:
+        if outcome.ok:
+            click.echo(f"  {outcome.filename}")
+    for outcome in result.failures:
+        click.echo(f"FAILED {outcome.document}: {outcome.error}", err=True)
+    click.echo(f"{len(result.files)} of {len(requests)} document(s) written to {result.out_dir}")
+    if result.joined_path:
+        click.echo(f"all documents in one PDF: {result.joined_path}")
+    click.echo(f"ZIP: {result.zip_path} (with {result.index_path.name})")
+    return result
+
+
+def _record_rendering(company_id: int, entity: str, entity_id: int, result, **detail) -> None:  # type: ignore[no-untyped-def]
+    from arrears.services import audit
+
+    with _runtime().transaction() as session:
+        audit.record(session, Actor.system("cli"), "documents.rendered", entity, entity_id, company_id=company_id,
+                     files=[o.filename for o in result.outcomes if o.ok],
+                     failed=[f"{o.document}: {o.error}" for o in result.failures], **detail)
+
+
+def _fail_if_any(result) -> None:  # type: ignore[no-untyped-def]
+    if result.failures:
+        raise click.ClickException(f"{len(result.failures)} document(s) failed; see {result.index_path}")
+
+
+@render_cli.command("letters")
+@click.option("--batch", "batch_id", required=True, type=int,
+              help="the batch: id of the escalation run whose approved reminders and demands to print")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for one PDF per letter, documents ZIP and index.csv")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="worker processes (default: min(4, CPUs); 0 renders in this process)")
+def render_letters_command(batch_id: int, out: Path, workers: int | None) -> None:
+    """One letter per approved reminder or demand of a batch (escalation run), in parallel."""
+    from arrears.persistence.models import EscalationRun
+    from arrears.services.documents.batch import letter_requests
+
+    with _runtime().transaction() as session:
+        run = session.get(EscalationRun, batch_id)
+        if run is None:
+            raise click.BadParameter(f"no batch (escalation run) {batch_id}", param_hint="'--batch'")
+        company_id = run.company_id
+        try:
+            requests = letter_requests(session, company_id, batch_id)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    result = _render_many(requests, out, workers=workers, label=f"letters of batch {batch_id}",
+                          zip_name=f"letters-batch-{batch_id}.zip")
+    _record_rendering(company_id, "escalation_run", batch_id, result)
+    _fail_if_any(result)
+
+
+@render_cli.command("packet")
+@click.argument("case_id", type=int)
+@click.option("--route", required=True, type=click.Choice(PACKET_ROUTES), help="the filing route (L10–L12)")
+@click.option("--as-of", "as_of", default=None, help="claims as of YYYY-MM-DD (default: today)")
+@click.option("--no-late-fees", "no_late_fees", is_flag=True, help="do not claim late fees")
+@click.option("--until-payment", "until_payment", is_flag=True,
+              help="claim late fees until actual payment (not only up to the as-of date)")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder for the documents, the whole packet as one PDF, a ZIP and index.csv")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="worker processes (default: min(4, CPUs); 0 renders in this process)")
+def render_packet_command(case_id: int, route: str, as_of: str | None, no_late_fees: bool, until_payment: bool,
+                          out: Path, workers: int | None) -> None:
+    """The filing packet of a case for a route: every document as a PDF, plus the packet in one PDF."""
+    from arrears.persistence.models import CollectionCase
+    from arrears.services.documents.packet import build_packet
+
+    day = _day(as_of)
+    with _runtime().transaction() as session:
+        case = session.get(CollectionCase, case_id)
+        if case is None:
+            raise click.BadParameter(f"no case {case_id}", param_hint="'CASE_ID'")
+        company_id = case.company_id
+        company = session.get(Company, company_id)
+        assert company is not None
+        day = day or company_today(company)
+        try:
+            requests = build_packet(session, company_id, case_id, route=route, as_of=day,
+                                    claim_late_fees=not no_late_fees, until_actual_payment=until_payment)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+    stem = f"case-{case_id}-{route}-{day.isoformat()}"
+    result = _render_many(requests, out, workers=workers, label=f"packet of case {case_id}",
+                          zip_name=f"{stem}.zip", joined_name=f"{stem}-packet.pdf")
+    _record_rendering(company_id, "collection_case", case_id, result, route=route, as_of=day.isoformat())
+    _fail_if_any(result)
+
+
+@render_cli.command("notice")
+@click.argument("community_code")
+@click.option("--as-of", "as_of", required=True, help="the notice's as-of date, YYYY-MM-DD")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="the PDF to write")
+@click.option("--company", "company_code", default=None, help="company id or USCC (if the code is ambiguous)")
+@click.option("--new-draft", is_flag=True, help="generate a new draft even if an approved notice or a current draft exists")
+def render_notice_command(community_code: str, as_of: str, out: Path, company_code: str | None,
+                          new_draft: bool) -> None:
+    """The public arrears notice of a community as of a date (L16).
+
+    If a manager has approved a notice of the community for that date (and it is not marked for
+    take-down), its stored PDF — the one made at approval — is written: that copy may be posted.
+    Otherwise the draft of that date is written for checking — the latest one if the ledger still
+    gives the same rows, else a new draft is generated (stored, like one generated in the web app).
+    A draft prints with a "not approved" banner and must not be posted until a manager approves it
+    in the web app; then run this command again to get the approved copy.
+    """
+    from arrears.persistence.models import NoticeStatus, PublicNotice
+    from arrears.services import audit
+    from arrears.services.documents import notices, registry
+
+    day = _day(as_of)
+    assert day is not None
+    with _runtime().transaction() as session:
+        query = select(Community).where(Community.code == community_code)
+        if company_code:
+            query = query.where(Community.company_id == _company(session, company_code).id)
+        communities = session.scalars(query).all()
+        if not communities:
+            raise click.BadParameter(f"no community with code {community_code!r}", param_hint="'COMMUNITY_CODE'")
+        if len(communities) > 1:
+            raise click.UsageError(f"several companies have a community {community_code!r}: name one with --company")
+        community = communities[0]
+        company = session.get(Company, community.company_id)
+        assert company is not None
+
+        def latest(status: NoticeStatus) -> PublicNotice | None:
+            return session.scalar(
+                select(PublicNotice).where(
+                    PublicNotice.company_id == company.id, PublicNotice.community_id == community.id,
+                    PublicNotice.as_of == day, PublicNotice.status == status,
+                    PublicNotice.takedown_marked_on.is_(None),
+                ).order_by(PublicNotice.id.desc()).limit(1)
+            )
+
+        notice = None if new_draft else latest(NoticeStatus.APPROVED)
+        today = company_today(company)
+        try:
+            draft = None if new_draft or notice is not None else latest(NoticeStatus.DRAFT)
+            if draft is not None and notices.select_entries(session, company.id, community.id, as_of=day,
+                                                            today=today).entries == draft.entries:
+                notice = draft  # still what the ledger gives: print it again rather than pile up drafts
+            if notice is not None and notice.status == NoticeStatus.APPROVED:
+                _name, pdf = notices.notice_pdf(session, company.id, notice.id)
+            else:
+                if notice is None:
+                    notice = notices.generate_notice(session, Actor.system("cli"), company.id, community.id,
+                                                     as_of=day, today=today)
+                request = registry.DocumentRequest(notices.KIND, company.id, notice.id,
+                                                   {"public_base_url": _runtime().settings.public_base_url})
+                _built, pdf = registry.render(session, request)
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from exc
+        approved = notice.status == NoticeStatus.APPROVED
+        audit.record(session, Actor.system("cli"), "documents.rendered", "public_notice", notice.id,
+                     company_id=company.id, files=[str(out)], status=notice.status.value)
+        reference, notice_id, units = notice.reference, notice.id, notice.unit_count
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    click.echo(f"notice {reference} (#{notice_id}) of {community_code} as of {day.isoformat()}: "
+               f"{units} unit(s) -> {out}")
+    if approved:
+        click.echo("approved notice: this copy may be posted")
+    else:
+        click.echo(f"DRAFT: notice {reference} (#{notice_id}) is a draft for checking only; do NOT post it "
+                   "until a manager approves it in the web app, then print it again with this command", err=True)

@@ -116,3 +116,30 @@ def limitation_warnings(runtime: Runtime, *, today: dt.date | None = None) -> di
         return counts
 
     return for_each_company(runtime, "limitation warnings", refresh)
+
+
+def notice_takedowns(runtime: Runtime, *, today: dt.date | None = None) -> dict[int, int]:
+    """Mark approved public notices that list a unit which has paid since, for take-down (L16)."""
+    from arrears.services.documents.notices import mark_takedowns
+
+    def check(session: Session, company: Company) -> int:
+        marked = mark_takedowns(session, company.id, today=today or company_today(company), actor=ACTOR)
+        if marked:
+            log.info("public notices of company %s marked for take-down: %s", company.id, [n.id for n in marked])
+        return len(marked)
+
+    return for_each_company(runtime, "notice take-downs", check)
+
+
+def legal_payments(runtime: Runtime, *, today: dt.date | None = None) -> dict[int, int]:
+    """Compare payments with awarded amounts: a case paid in full closes, or, if its debtor is
+    listed as dishonest, gets its deletion request drafted the same day (L15)."""
+    from arrears.services.legal.events import refresh_payments
+
+    def check(session: Session, company: Company) -> int:
+        changed = refresh_payments(session, ACTOR, company.id, today=today or company_today(company))
+        if changed:
+            log.info("legal cases of company %s changed by payments: %s", company.id, [c.id for c in changed])
+        return len(changed)
+
+    return for_each_company(runtime, "legal payments", check)

@@ -67,6 +67,8 @@ JOBS: tuple[JobSpec, ...] = (
     # runs one job at a time; on PostgreSQL they are independent transactions).
     JobSpec("nightly_escalation", jobs.nightly_escalation, _daily(2, 0), misfire_grace=12 * HOUR),
     JobSpec("limitation_warnings", jobs.limitation_warnings, _daily(6, 0), misfire_grace=12 * HOUR),
+    JobSpec("notice_takedowns", jobs.notice_takedowns, _every(30), misfire_grace=1 * HOUR),
+    JobSpec("legal_payments", jobs.legal_payments, _every(60), misfire_grace=1 * HOUR),
     JobSpec("dispatch_outbox", jobs.dispatch_outbox, _every(5), misfire_grace=1 * HOUR),
     JobSpec("poll_delivery", jobs.poll_delivery, _every(15), misfire_grace=1 * HOUR),
 )

@@ -42,6 +42,7 @@ from . import billing, interruptions, ownership, payments, users
 from .actor import Actor
 from .escalation.policy import ensure_policy
 from .escalation.sweep import run_escalation
+from .legal.ceilings import seed_ceilings
 from .payment_batch import PaymentInput, record_payments
 
 Progress = Callable[[str], None]
@@ -70,8 +71,7 @@ _MALE_CHARS = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯�
 _FEMALE_CHARS = "芳娜敏静丽艳娟霞燕玲桂丹萍红琳洁梅莉婷雪慧颖倩琴云兰凤晶瑶怡佳悦欣月璐薇"
 _QQ_OR_163 = ("qq.com", "163.com", "126.com", "sina.com", "foxmail.com")
 _PHONE_PREFIXES = (
-    "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 166 177 178 "
-    "180 181 182 183 186 187 188 189 191 195 198 199".split()
+    ["130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "177", "178", "180", "181", "182", "183", "186", "187", "188", "189", "191", "195", "198", "199"]
 )
 # GB/T 2260 county codes (birthplaces of the demo owners), local first.
 _LOCAL_REGIONS = {
@@ -289,6 +289,7 @@ def load_demo(
     session.flush()
     say(f"demo: {demands} delivered demands recorded")
     ensure_policy(session, ACTOR, company.id)
+    seed_ceilings(session)  # small-claims ceilings (L11), only into an empty table
     run = run_escalation(session, ACTOR, company.id, as_of=today, trigger="demo")  # idempotent: unique keys
     say(f"demo: escalation run {run.run_id}: {run.counts['opened']} cases opened, "
         f"{run.counts['prepared']} actions prepared; done")
@@ -302,6 +303,7 @@ def _company(session: Session, ids: _Identities) -> Company:
         name="江苏瑞和物业服务有限公司", uscc=ids.uscc("320106"), legal_representative="陈立华",
         address="江苏省南京市鼓楼区中山北路105号瑞和大厦12楼", phone="025-83456789",
         timezone="Asia/Shanghai", arrears_tolerance=Decimal("10.00"),
+        collections_contact="客服中心 025-83456789（工作日 9:00–17:00）",
     )
     session.add(company)
     session.flush()
@@ -333,8 +335,10 @@ def _community(
         arbitration_commission=spec.arbitration, contract_name=spec.contract_name,
         contract_number=spec.contract_number, contract_signed_on=handover - dt.timedelta(days=75),
         contract_start=contract_start, contract_end=add_years(contract_start, 10) - dt.timedelta(days=1),
-        fee_clause=spec.fee_clause, late_fee_rate_per_day=spec.late_fee_rate, late_fee_cap_ratio=Decimal("1"),
+        fee_clause=spec.fee_clause, late_fee_rate_per_day=spec.late_fee_rate, late_fee_cap_ratio=Decimal(1),
         allocation_policy=spec.policy, demand_deadline_days=15,
+        notice_legal_basis=f"《中华人民共和国民法典》第九百四十四条、《{spec.province}省物业管理条例》",
+        notice_posting_days=15,
     )
     session.add(community)
     session.flush()

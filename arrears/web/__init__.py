@@ -10,7 +10,8 @@ csrf = CSRFProtect()
 
 def register_web(app: Flask) -> None:
     from . import access, api, auth, billing, errors, home, i18n, imports, jobs, labels, payments, transaction, units
-    from . import batches, cases, deliveries, escalation
+    from . import batches, cases, deliveries, documents, escalation
+    from . import ceilings, legal, notices
 
     csrf.init_app(app)
     i18n.init_app(app)
@@ -20,6 +21,7 @@ def register_web(app: Flask) -> None:
     errors.init_app(app)
     for blueprint in (
         auth.bp, home.bp, units.bp, payments.bp, billing.bp, imports.bp, jobs.bp, api.bp,
-        escalation.bp, cases.bp, batches.bp, deliveries.bp,
+        escalation.bp, cases.bp, batches.bp, deliveries.bp, documents.bp,
+        notices.bp, notices.public_bp, legal.bp, ceilings.bp,
     ):
         app.register_blueprint(blueprint)

@@ -20,16 +20,25 @@ from .transaction import db
 F = TypeVar("F", bound=Callable[..., Any])
 
 EVERYONE = frozenset(Role)
+# The company's own staff. A lawyer sees only the legal cases assigned to them (and what those
+# cases show), never the company's units, collection cases, runs or notices.
+STAFF = EVERYONE - {Role.LAWYER}
 WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ACCOUNTANT})
 MANAGERS = frozenset({Role.ADMIN, Role.MANAGER})
 ADMINS = frozenset({Role.ADMIN})
+LAWYERS = frozenset({Role.LAWYER})
 
 
-def allow(roles: frozenset[Role]) -> Callable[[F], F]:
-    """Let signed-in members with one of `roles` in the current company use the view."""
+def allow(roles: frozenset[Role], *, any_membership: bool = False) -> Callable[[F], F]:
+    """Let signed-in members with one of `roles` in the current company use the view.
+
+    With `any_membership` a role in ANY of the user's companies lets them in: the view must then
+    scope each object itself (a lawyer's legal cases are scoped by assignment, across the
+    companies that instruct them) and answer 404 for anything else."""
 
     def decorate(view: F) -> F:
         view._allowed_roles = roles  # type: ignore[attr-defined]
+        view._any_membership = any_membership  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -61,6 +70,29 @@ def has_role(roles: frozenset[Role]) -> bool:
     return membership is not None and Role(membership.role) in roles
 
 
+def membership_in(company_id: int) -> Membership | None:
+    """The signed-in user's membership in `company_id`, if any."""
+    user = getattr(g, "user", None)
+    for membership in (user.memberships if user is not None else ()):
+        if membership.company_id == company_id:
+            return membership
+    return None
+
+
+def companies_with_role(roles: frozenset[Role]) -> list[int]:
+    """The companies in which the signed-in user holds one of `roles` (e.g. those instructing a lawyer)."""
+    user = getattr(g, "user", None)
+    return sorted(m.company_id for m in (user.memberships if user is not None else ()) if Role(m.role) in roles)
+
+
+def act_for(membership: Membership) -> None:
+    """Make `membership` (one of the user's own) the current one: its company becomes the current
+    company for this request and the next ones, as when the user switches company."""
+    assert membership.user_id == g.user.id
+    g.membership = membership
+    session["company_id"] = membership.company_id
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _enforce() -> Any:
@@ -79,7 +111,8 @@ def init_app(app: Flask) -> None:
             if request.path.startswith("/api/"):
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path))
-        if Role(g.membership.role) not in roles:
+        if Role(g.membership.role) not in roles and not (
+                getattr(view, "_any_membership", False) and companies_with_role(roles)):
             abort(403)
         return None
 
@@ -91,6 +124,7 @@ def init_app(app: Flask) -> None:
             "has_role": has_role,
             "MANAGERS": MANAGERS,
             "WRITERS": WRITERS,
+            "STAFF": STAFF,
         }
 
 

@@ -9,7 +9,7 @@ from arrears.services.statement_json import statement_to_json
 from arrears.services.statements import unit_statement
 from arrears.services.timezone import company_today
 
-from .access import EVERYONE, allow, current_company_id
+from .access import STAFF, allow, current_company_id
 from .forms import InputError, parse_date
 from .transaction import db
 
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/units/<int:unit_id>/statement")
-@allow(EVERYONE)
+@allow(STAFF)
 def statement(unit_id: int):  # type: ignore[no-untyped-def]
     try:
         as_of = parse_date(request.args.get("as_of"), default=company_today(g.membership.company), field="as_of")

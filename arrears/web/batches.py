@@ -17,7 +17,7 @@ from arrears.services.errors import NotFound, ServiceError
 from arrears.services.escalation import outbox, queries, review
 from arrears.services.timezone import company_today
 
-from .access import EVERYONE, WRITERS, allow, current_actor, current_company_id
+from .access import STAFF, WRITERS, allow, current_actor, current_company_id
 from .forms import InputError, parse_date
 from .messages import error_text
 from .transaction import db
@@ -28,7 +28,7 @@ DECISIONS = ("approve", "remove", "hold", "approve_all")
 
 
 @bp.get("/")
-@allow(EVERYONE)
+@allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = queries.run_history(db(), current_company_id(), page=page, per_page=PER_PAGE)
@@ -38,7 +38,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:run_id>")
-@allow(EVERYONE)
+@allow(STAFF)
 def show(run_id: int):  # type: ignore[no-untyped-def]
     return _render_batch(run_id)
 

@@ -22,7 +22,7 @@ from arrears.services.errors import NotFound, ServiceError
 from arrears.services.escalation import cases, disputes, holds, plans, queries
 from arrears.services.timezone import company_today
 
-from .access import EVERYONE, WRITERS, allow, current_actor, current_company_id
+from .access import STAFF, WRITERS, allow, current_actor, current_company_id
 from .forms import InputError, parse_amount, parse_date, parse_int
 from .messages import error_text
 from .transaction import db
@@ -33,7 +33,7 @@ MAX_INSTALMENTS = 36
 
 
 @bp.get("/")
-@allow(EVERYONE)
+@allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     today = _today()
@@ -59,7 +59,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:case_id>")
-@allow(EVERYONE)
+@allow(STAFF)
 def show(case_id: int):  # type: ignore[no-untyped-def]
     return _render(case_id)
 

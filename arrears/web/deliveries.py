@@ -23,7 +23,7 @@ from arrears.services.escalation import delivery as deliveries
 from arrears.services.escalation import letters, outbox, queries, stoplist
 from arrears.services.timezone import company_today
 
-from .access import EVERYONE, MANAGERS, WRITERS, allow, current_actor, current_company_id
+from .access import MANAGERS, STAFF, WRITERS, allow, current_actor, current_company_id
 from .forms import InputError, parse_date
 from .messages import error_text
 from .transaction import db
@@ -34,7 +34,7 @@ SCAN_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/j
 
 
 @bp.get("/")
-@allow(EVERYONE)
+@allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     return _render_index(200)
 
@@ -56,7 +56,7 @@ def make_batch():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/letters/<int:batch_id>")
-@allow(EVERYONE)
+@allow(STAFF)
 def batch(batch_id: int):  # type: ignore[no-untyped-def]
     try:
         letter_batch, rows = queries.batch_letters(db(), current_company_id(), batch_id)
@@ -67,19 +67,19 @@ def batch(batch_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/letters/<int:batch_id>/letters.pdf")
-@allow(EVERYONE)  # reading evidence, like the scans: every member of the company
+@allow(STAFF)  # reading evidence, like the scans: every member of the company
 def batch_pdf(batch_id: int):  # type: ignore[no-untyped-def]
     return _batch_file(batch_id, "pdf")
 
 
 @bp.get("/letters/<int:batch_id>/mailing-list.csv")
-@allow(EVERYONE)  # reading evidence, like the scans: every member of the company
+@allow(STAFF)  # reading evidence, like the scans: every member of the company
 def batch_csv(batch_id: int):  # type: ignore[no-untyped-def]
     return _batch_file(batch_id, "csv")
 
 
 @bp.get("/files/<int:file_id>")
-@allow(EVERYONE)
+@allow(STAFF)
 def file(file_id: int):  # type: ignore[no-untyped-def]
     """A stored file of the company (e.g. a scan of a signed receipt), as an attachment."""
     try:

@@ -18,7 +18,7 @@ from arrears.services.errors import NotFound, ServiceError
 from arrears.services.escalation import policy as policies
 from arrears.services.tenancy import get_scoped
 
-from .access import EVERYONE, MANAGERS, allow, current_actor, current_company_id
+from .access import MANAGERS, STAFF, allow, current_actor, current_company_id
 from .forms import InputError, parse_amount, parse_int
 from .messages import error_text
 from .transaction import db
@@ -28,7 +28,7 @@ CHANNEL_SLOTS = 4
 
 
 @bp.get("/")
-@allow(EVERYONE)
+@allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     default = policies.default_policy(db(), company_id)

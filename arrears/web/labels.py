@@ -16,7 +16,10 @@ LABELS: dict[str, dict[str, object]] = {
         "statutory": _l("statutory order: costs, late fee, principal"),
     },
     "component": {"principal": _l("principal"), "late_fee": _l("late fee"), "cost": _l("costs")},
-    "job_kind": {"billing": _l("Billing run"), "import": _l("Import")},
+    "job_kind": {"billing": _l("Billing run"), "import": _l("Import"),
+                 "render_letters": _l("Letters of a batch"), "render_packet": _l("Filing packet")},
+    "filing_route": {"payment_order": _l("payment order"), "small_claims": _l("small claims"),
+                     "lawsuit": _l("lawsuit (simplified or ordinary procedure)"), "arbitration": _l("arbitration")},
     "job_status": {"running": _l("running"), "done": _l("done"), "failed": _l("failed")},
     "aging": {
         "0-30": _l("0–30 days"), "31-90": _l("31–90 days"), "91-180": _l("91–180 days"),

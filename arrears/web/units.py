@@ -12,7 +12,7 @@ from arrears.services.errors import NotFound
 from arrears.services.statements import unit_statement
 from arrears.services.timezone import company_today
 
-from .access import EVERYONE, allow, current_company_id
+from .access import STAFF, allow, current_company_id
 from .forms import InputError, parse_date
 from .transaction import db
 
@@ -21,7 +21,7 @@ PER_PAGE = 50
 
 
 @bp.get("/")
-@allow(EVERYONE)
+@allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     today = company_today(g.membership.company)
@@ -44,7 +44,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<int:unit_id>")
-@allow(EVERYONE)
+@allow(STAFF)
 def show(unit_id: int):  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     today = company_today(g.membership.company)

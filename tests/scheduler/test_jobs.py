@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,15 @@ from sqlalchemy import func, select
 from arrears.persistence.base import utcnow
 from arrears.persistence.models import Charge
 from arrears.scheduler import JOBS, build_scheduler, run_scheduler
-from arrears.scheduler.jobs import dispatch_outbox, limitation_warnings, nightly_billing, nightly_escalation, poll_delivery
+from arrears.scheduler.jobs import (
+    dispatch_outbox,
+    limitation_warnings,
+    nightly_billing,
+    nightly_escalation,
+    legal_payments,
+    notice_takedowns,
+    poll_delivery,
+)
 from arrears.scheduler.process import JobSpec, LeasedJob, catch_up_time, previous_fire_time
 from arrears.services import leases
 from tests.factories import make_community, make_ownership, make_schedule, make_unit
@@ -44,7 +53,8 @@ def test_scheduler_has_the_nightly_job_in_the_business_time_zone(app: Flask) -> 
 
 # --- the scheduler process (issue 3, scope 5) -------------------------------------------------
 
-EXPECTED_JOBS = {"nightly_billing", "nightly_escalation", "limitation_warnings", "dispatch_outbox", "poll_delivery"}
+EXPECTED_JOBS = {"nightly_billing", "nightly_escalation", "limitation_warnings", "notice_takedowns", "legal_payments",
+                 "dispatch_outbox", "poll_delivery"}
 
 
 def test_every_job_is_coalesced_single_instance_with_a_grace_of_hours(app: Flask) -> None:
@@ -236,3 +246,35 @@ def test_dispatch_job_queues_approved_actions_and_sends_through_the_gateways(app
     with runtime.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 2
     assert poll_delivery(runtime, Gateways()) == 0  # nothing to poll without an SMS gateway
+
+
+def test_notice_takedown_job_checks_every_company(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """L16: the job asks each company's approved notices whether a listed unit has paid since."""
+    runtime = app.extensions["arrears"]
+    with runtime.transaction() as session:
+        first, second = make_community(session).company_id, make_community(session).company_id
+    from arrears.services.documents import notices
+
+    seen: list[tuple[int, dt.date]] = []
+
+    def fake(session, company_id, *, today, actor=None):  # type: ignore[no-untyped-def]
+        seen.append((company_id, today))
+        return [SimpleNamespace(id=7)] if company_id == second else []
+
+    monkeypatch.setattr(notices, "mark_takedowns", fake)
+    assert notice_takedowns(runtime, today=dt.date(2026, 11, 29)) == {first: 0, second: 1}
+    assert seen == [(first, dt.date(2026, 11, 29)), (second, dt.date(2026, 11, 29))]
+
+
+def test_legal_payment_job_checks_every_company(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """L15: full payment is noticed by the hourly job, which closes or requests deletion."""
+    runtime = app.extensions["arrears"]
+    with runtime.transaction() as session:
+        first, second = make_community(session).company_id, make_community(session).company_id
+    from arrears.services.legal import events
+
+    def fake(session, actor, company_id, *, today):  # type: ignore[no-untyped-def]
+        return [SimpleNamespace(id=3)] if company_id == first else []
+
+    monkeypatch.setattr(events, "refresh_payments", fake)
+    assert legal_payments(runtime, today=dt.date(2026, 11, 29)) == {first: 1, second: 0}
