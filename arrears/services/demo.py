@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from arrears.domain.allocation import AllocationPolicy
 from arrears.domain.calendar import add_years, month_end
+from arrears.domain.escalation import Action
 from arrears.domain.identity import IdType, normalize_id, org_code_check_char, uscc_check_char
 from arrears.domain.limitation import DeliveryResult
 from arrears.domain.periods import BillingCycle, DueRule, period_containing
@@ -30,8 +31,11 @@ from arrears.persistence.models import (
     Charge,
     Community,
     Company,
+    EscalationAction,
     FeeItem,
     FeeSchedule,
+    MessageAction,
+    OutboundMessage,
     Owner,
     Ownership,
     OwnershipParty,
@@ -40,6 +44,8 @@ from arrears.persistence.models import (
 
 from . import billing, interruptions, ownership, payments, users
 from .actor import Actor
+from .escalation import delivery, outbox, review
+from .escalation import letters as escalation_letters
 from .escalation.policy import ensure_policy
 from .escalation.sweep import run_escalation
 from .legal.ceilings import seed_ceilings
@@ -59,6 +65,7 @@ _DISPLAY_NAMES = {"admin": "系统管理员", "manager": "周经理", "accountan
 
 ACTOR = Actor.system("demo")
 MONTHS = 24
+DEMO_DEMANDS_SERVED = 12  # demands the demo walks through the engine at full scale (_engine_demands)
 ZERO = Decimal("0.00")
 
 # --- names and identity numbers ------------------------------------------------------------
@@ -290,6 +297,8 @@ def load_demo(
     say(f"demo: {demands} delivered demands recorded")
     ensure_policy(session, ACTOR, company.id)
     seed_ceilings(session)  # small-claims ceilings (L11), only into an empty table
+    served = _engine_demands(session, company, rng, today, max(2, round(DEMO_DEMANDS_SERVED * min(scale, 1.0))))
+    say(f"demo: {served} demands sent and delivered through the escalation engine 60 days ago")
     run = run_escalation(session, ACTOR, company.id, as_of=today, trigger="demo")  # idempotent: unique keys
     say(f"demo: escalation run {run.run_id}: {run.counts['opened']} cases opened, "
         f"{run.counts['prepared']} actions prepared; done")
@@ -805,6 +814,35 @@ def _demands(
         )
         count += 1
     return count
+
+
+def _engine_demands(session: Session, company: Company, rng: random.Random, today: dt.date, count: int) -> int:
+    """Walk some debtors through the real engine 60 days ago: the run prepared their demands, an
+    accountant approved them, the letters went out by EMS and the owners signed for them three days
+    later (L5). Today's run then finds the deadlines passed (L2), so the demo has cases at the notice,
+    mediation and legal-ready stages, and filing packets can be drawn for them."""
+    past = today - dt.timedelta(days=60)
+    at = dt.datetime.combine(past, dt.time(9, 30), tzinfo=ZoneInfo(company.timezone))
+    run = run_escalation(session, ACTOR, company.id, as_of=past, trigger="demo")
+    demand_ids = list(session.scalars(
+        select(EscalationAction.id).where(EscalationAction.run_id == run.run_id,
+                                          EscalationAction.action == Action.DEMAND)
+        .order_by(EscalationAction.id).limit(count)))
+    review.approve_actions(session, ACTOR, company.id, demand_ids)
+    outbox.queue_approved(session, ACTOR, company.id, now=at)
+    escalation_letters.make_letter_batch(session, ACTOR, company.id, now=at)
+    letters = session.execute(
+        select(OutboundMessage.id, Owner.name).join(Owner, Owner.id == OutboundMessage.owner_id)
+        .join(MessageAction, MessageAction.message_id == OutboundMessage.id)
+        .where(MessageAction.action_id.in_(demand_ids), OutboundMessage.letter_batch_id.is_not(None))
+        .distinct().order_by(OutboundMessage.id)).all()
+    for message_id, owner_name in letters:
+        delivery.record_delivery(
+            session, ACTOR, company.id, message_id, result=DeliveryResult.SIGNED_BY_OWNER,
+            occurred_on=past + dt.timedelta(days=3), today=today, signed_by=owner_name,
+            tracking_number=f"EMS{rng.randrange(10**12, 10**13)}", source="demo",
+            note="催告函经EMS寄出，业主本人签收")
+    return len(letters)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -169,3 +169,23 @@ def _ledger_signature(session: Session) -> tuple[list[tuple[object, ...]], list[
         .order_by(*charge_key, Charge.reversed_on)
     ).all()
     return [tuple(r) for r in allocations], [tuple(r) for r in caches]
+
+
+def test_demo_demands_went_through_the_engine_so_some_cases_are_legal_ready(session: Session, demo: Company) -> None:
+    """L2/L5: demands the demo served 60 days ago were delivered and their deadlines have passed, so
+    today's run moved those cases on, and a legal case can be opened for a legal-ready one."""
+    from arrears.persistence.models import CollectionCase, Delivery, Interruption
+    from arrears.persistence.enums import InterruptionKind
+    from arrears.services.legal.claims import check_ready
+
+    deliveries = session.scalars(select(Delivery)).all()
+    assert deliveries and all(d.occurred_on == TODAY - dt.timedelta(days=57) for d in deliveries)
+    ready = session.scalars(select(CollectionCase).where(CollectionCase.company_id == demo.id,
+                                                         CollectionCase.stage_code == "legal_ready")).all()
+    assert ready, "the demo should show legal-ready cases"
+    for case in ready:
+        check_ready(session, case, TODAY)  # raises if L2 is not met
+    demanded = session.scalar(select(func.count()).select_from(Interruption).where(
+        Interruption.company_id == demo.id, Interruption.kind == InterruptionKind.DEMAND_DELIVERED,
+        Interruption.occurred_on == TODAY - dt.timedelta(days=57)))
+    assert demanded >= len(deliveries)  # each delivered demand interrupts limitation (L5)
