@@ -37,6 +37,7 @@ class LegalCase(TimestampMixin, Base):
     include_time_barred: Mapped[bool] = mapped_column(default=False)
     claim_late_fees: Mapped[bool] = mapped_column(default=True)
     until_actual_payment: Mapped[bool] = mapped_column(default=True)
+    late_fee_basis: Mapped[str] = mapped_column(String(20), default="contract")  # contract | lpr_x1_3 (L7)
     claimed_principal: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     claimed_late_fee: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     # filing

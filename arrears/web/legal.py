@@ -169,6 +169,7 @@ def open_case(case_id: int):  # type: ignore[no-untyped-def]
             include_time_barred=form.get("include_time_barred") == "1",
             claim_late_fees=form.get("claim_late_fees") == "1",
             until_actual_payment=form.get("until_actual_payment") == "1",
+            late_fee_basis=form.get("late_fee_basis") or "contract",
         )
     except NotFound:
         abort(404)
@@ -294,6 +295,33 @@ def document(legal_case_id: int, kind: str):  # type: ignore[no-untyped-def]
         flash(error_text(exc), "error")
         return redirect(url_for("legal.show", legal_case_id=case.id))
     return _send(case, pdf, built.filename, PDF, what=kind)
+
+
+@bp.get("/<int:legal_case_id>/editable.docx")
+@allow(MANAGERS | LAWYERS, any_membership=True)
+def editable(legal_case_id: int):  # type: ignore[no-untyped-def]
+    """The main filing document of the case's route (complaint, payment-order or arbitration
+    application) as an editable .docx, from the same data as the packet's PDF (issue 5 §9)."""
+    from arrears.documents import DOCX
+    from arrears.services.documents.packet import packet_kinds
+
+    case = _case(legal_case_id, write=True)
+    if (case.route or case.proposed_route) is None:
+        flash(_("Confirm the route before preparing the packet."), "error")
+        return redirect(url_for("legal.show", legal_case_id=case.id))
+    options = _packet_options(case)
+    strings = {k: (v.isoformat() if isinstance(v, dt.date) else ("true" if v is True else "false" if v is False
+                                                                   else str(v))) for k, v in options.items()}
+    kind = packet_kinds(options["route"])[0]
+    try:
+        built, data = registry.render_docx(
+            db(), registry.DocumentRequest(kind, case.company_id, case.collection_case_id, strings))
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(error_text(exc), "error")
+        return redirect(url_for("legal.show", legal_case_id=case.id))
+    return _send(case, data, built.filename, DOCX, what=f"{kind}_docx")
 
 
 @bp.post("/<int:legal_case_id>/packet")
@@ -665,6 +693,7 @@ def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped
     values = request.form if status >= 400 else request.args
     include = values.get("include_time_barred") == "1"
     late_fees = values.get("claim_late_fees", "1") == "1"
+    basis = values.get("late_fee_basis") or "contract"
     claims = _svc("claims")
     standing = claims.charge_standing(db(), company_id, case_id, as_of=today)
     refusal = None
@@ -672,8 +701,14 @@ def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped
         claims.check_ready(db(), collection, today)
     except ServiceError as exc:
         refusal = error_text(exc)
-    claim = claims.build_claim(db(), company_id, collection, as_of=today, include_time_barred=include,
-                               claim_late_fees=late_fees)
+    try:
+        claim = claims.build_claim(db(), company_id, collection, as_of=today, include_time_barred=include,
+                                   claim_late_fees=late_fees, late_fee_basis=basis)
+    except ServiceError as exc:  # an unknown basis, or no LPR on record: show the contract-rate claim
+        flash(error_text(exc), "error")
+        basis = "contract"
+        claim = claims.build_claim(db(), company_id, collection, as_of=today, include_time_barred=include,
+                                   claim_late_fees=late_fees)
     proposal, proposal_error = None, None
     try:
         proposal = _svc("routing").propose(db(), company_id, case_id, claim=claim.total, filing_date=today)
@@ -682,7 +717,7 @@ def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped
     return render_template(
         "web/legal/open.html", collection=collection, standing=standing, claim=claim, proposal=proposal,
         proposal_error=proposal_error, refusal=refusal, lawyers=_lawyers(company_id), today=today,
-        include_time_barred=include, claim_late_fees=late_fees,
+        include_time_barred=include, claim_late_fees=late_fees, late_fee_basis=basis,
         supplementary=claims.supplementary_demand_offered(standing),
         unit=db().get(Unit, collection.unit_id), owner=db().get(Owner, collection.owner_id),
         form=request.form if status >= 400 else {},
@@ -747,7 +782,8 @@ def _packet_options(case: LegalCase) -> dict[str, Any]:
     route = case.route or case.proposed_route
     assert route is not None
     return {"route": PACKET_ROUTES[LegalRoute(route)], "as_of": case.claim_as_of,
-            "claim_late_fees": case.claim_late_fees, "until_actual_payment": case.until_actual_payment}
+            "claim_late_fees": case.claim_late_fees, "until_actual_payment": case.until_actual_payment,
+            "late_fee_basis": case.late_fee_basis or "contract"}
 
 
 def _database_url() -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-29 18:05:51.731543
+Create Date: 2026-11-29 18:41:16.788893
 """
 
 from alembic import op
@@ -99,6 +99,7 @@ def upgrade() -> None:
     sa.Column('include_time_barred', sa.Boolean(), nullable=False),
     sa.Column('claim_late_fees', sa.Boolean(), nullable=False),
     sa.Column('until_actual_payment', sa.Boolean(), nullable=False),
+    sa.Column('late_fee_basis', sa.String(length=20), nullable=False),
     sa.Column('claimed_principal', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('claimed_late_fee', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('court', sa.String(length=255), nullable=True),

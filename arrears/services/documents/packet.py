@@ -4,7 +4,8 @@ legal representative certificate and court-fee estimate.
 
 Each document is a :class:`DocumentRequest` of a CollectionCase with options ``route``
 (payment_order | small_claims | lawsuit | arbitration), ``as_of`` (YYYY-MM-DD),
-``claim_late_fees`` and ``until_actual_payment`` (true/false), and optionally ``preservation``
+``claim_late_fees`` and ``until_actual_payment`` (true/false), and optionally ``late_fee_basis``
+(contract | lpr_x1_3: one-year LPR × 1.3, L7; default contract), ``preservation``
 (text; default 无), ``mediation`` (true/false, default true), ``agent_name``, ``agent_firm``,
 ``agent_title``, ``agent_phone``, ``agent_id``, ``agent_special`` (true: special authorisation),
 ``legal_rep_title`` (the representative's position), ``electronic_service`` (an address for
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from arrears.documents.formatting import yuan
 from arrears.domain.courtfees import SHARE_TEXT
+from arrears.domain.lpr import CONTRACT
 
 from ..errors import N_, ServiceError
 from ..tenancy import get_company
@@ -69,6 +71,7 @@ def build_packet(
     claim_late_fees: bool,
     until_actual_payment: bool,
     options: Mapping[str, str] | None = None,
+    late_fee_basis: str | None = None,
 ) -> list[DocumentRequest]:
     """The documents of case ``case_id``'s filing packet for ``route`` as of ``as_of``.
 
@@ -76,14 +79,16 @@ def build_packet(
     something owed), so a packet that cannot be filed raises ServiceError before any rendering.
     """
     route_value = parse_route(route)
+    basis = late_fee_basis or str((options or {}).get("late_fee_basis") or "") or CONTRACT
     filing_data(session, company_id, case_id, route=route_value, as_of=as_of, claim_late_fees=claim_late_fees,
-                until_actual_payment=until_actual_payment)
+                until_actual_payment=until_actual_payment, late_fee_basis=basis)
     common = {
         **{k: str(v) for k, v in (options or {}).items()},
         "route": route_value.value,
         "as_of": as_of.isoformat(),
         "claim_late_fees": "true" if claim_late_fees else "false",
         "until_actual_payment": "true" if until_actual_payment else "false",
+        "late_fee_basis": basis,
     }
     return [DocumentRequest(kind, company_id, case_id, dict(common)) for kind in packet_kinds(route_value)]
 
@@ -105,6 +110,7 @@ def filing_of(session: Session, request: DocumentRequest) -> Filing:
         preservation=request.option("preservation") or None,
         mediation=request.flag_option("mediation", True),
         agent=agent,
+        late_fee_basis=request.option("late_fee_basis", CONTRACT),
     )
 
 

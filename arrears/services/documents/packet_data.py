@@ -29,6 +29,16 @@ from arrears.domain.escalation import Action, Channel
 from arrears.domain.identity import IdentifierError, IdType, birth_date_from_id
 from arrears.domain.latefees import LateFeeTerms, PrincipalReduction, late_fee_lines
 from arrears.domain.limitation import DeliveryResult
+from arrears.domain.lpr import (
+    CONTRACT,
+    LPR_MULTIPLE,
+    LPR_X1_3,
+    LprRate,
+    basis_terms,
+    check_basis,
+    lpr_on,
+    rebased_late_fee,
+)
 from arrears.domain.money import ZERO
 from arrears.domain.periods import BillingCycle, DueRule, Period, period_amount
 from arrears.domain.statement import ADJUSTMENT, Statement, StatementLine
@@ -307,6 +317,11 @@ class Filing:
     enforcement_fee: Decimal
     procedure_text: str
     evidence: tuple[EvidenceItem, ...] = field(default=())
+    late_fee_basis: str = CONTRACT  # contract | lpr_x1_3 (L7)
+    claim_rate_text: str = ""  # the daily rate the claimed late fee is computed at (contract or LPR × 1.3)
+    late_fee_basis_text: str = ""  # the basis in words, for the sheet and the complaint
+    lpr_percent: Decimal | None = None  # the one-year LPR applied (basis lpr_x1_3)
+    lpr_effective_from: dt.date | None = None
 
     @property
     def sheet_title(self) -> str:
@@ -339,9 +354,14 @@ def filing_data(
     preservation: str | None = None,
     mediation: bool = True,
     agent: Agent | None = None,
+    late_fee_basis: str = CONTRACT,
 ) -> Filing:
-    """The data of a filing packet for case ``case_id`` as of ``as_of`` (see the module doc)."""
+    """The data of a filing packet for case ``case_id`` as of ``as_of`` (see the module doc).
+
+    ``late_fee_basis``: ``contract`` (the contract's daily rate) or ``lpr_x1_3`` (the one-year LPR in
+    force on ``as_of`` × 1.3 / 365 a day, the contract's cap unchanged; L7)."""
     route = parse_route(route)
+    basis = _basis(late_fee_basis)
     case = get_scoped(session, CollectionCase, case_id, company_id)
     company = get_company(session, company_id)
     community = session.get(Community, case.community_id)
@@ -361,7 +381,16 @@ def filing_data(
     # Payment order: only a fixed amount can be ordered (L10), never "until actual payment".
     until = until_actual_payment and claim_fee and route is not Route.PAYMENT_ORDER
     demanded_ids = {int(c["id"]) for action, _ in demands for c in (action.charges or [])}
-    lines = _lines(session, community, unit, statement, kinds, claim_fee, demanded_ids, _claimed_ids(session, case))
+    contract_terms = LateFeeTerms(rate_per_day=community.late_fee_rate_per_day,
+                                  cap_ratio=community.late_fee_cap_ratio)
+    try:
+        terms = basis_terms(basis, contract_terms, as_of)
+        lpr = lpr_on(as_of) if basis == LPR_X1_3 else None
+    except LookupError:
+        raise ServiceError(N_("no one-year LPR on record for %(date)s: claim late fees on the contract rate "
+                              "(L7)"), date=as_of.isoformat()) from None
+    lines = _lines(session, community, unit, statement, kinds, claim_fee, demanded_ids, _claimed_ids(session, case),
+                   terms=terms if basis != CONTRACT else None)
     if not lines:
         raise ServiceError(N_("case %(id)s owes nothing as of %(date)s"), id=case.id, date=as_of.isoformat())
     overdue_total = sum((line.outstanding for line in lines), ZERO)
@@ -430,8 +459,40 @@ def filing_data(
         court_fee_alternatives=alternatives,
         enforcement_fee=enforcement_fee(total),
         procedure_text=procedure_text,
+        late_fee_basis=basis,
+        claim_rate_text=(rate_text(community.late_fee_rate_per_day) if lpr is None
+                         else lpr_rate_text(lpr.rate_percent)),
+        late_fee_basis_text=_basis_text(lpr, terms, contract_terms, as_of) if claim_fee else "",
+        lpr_percent=lpr.rate_percent if lpr is not None else None,
+        lpr_effective_from=lpr.effective_from if lpr is not None else None,
     )
     return _with_evidence(filing)
+
+
+def _basis_text(lpr: LprRate | None, terms: LateFeeTerms, contract: LateFeeTerms, as_of: dt.date) -> str:
+    """The late-fee basis in words (L7) for the sheet and the complaint."""
+    if lpr is None:
+        return "按合同约定的违约金标准计算"
+    lower = (terms.rate_per_day is not None and contract.rate_per_day is not None
+             and terms.rate_per_day < contract.rate_per_day)
+    return (f"按{_cn(as_of)}适用的一年期贷款市场报价利率（LPR，{_cn(lpr.effective_from)}公布）"
+            f"{_num(lpr.rate_percent)}%的{_num(LPR_MULTIPLE).rstrip('0')}倍计算（年利率"
+            f"{_num(lpr.rate_percent * LPR_MULTIPLE)}%，日利率为年利率÷365）"
+            + ("，低于合同约定标准，系预期法院依法调整后的标准" if lower else ""))
+
+
+def _basis(value: str) -> str:
+    try:
+        return check_basis(value)
+    except ValueError:
+        raise ServiceError(N_("unknown late-fee basis %(basis)s (contract or lpr_x1_3)"), basis=str(value)) from None
+
+
+def lpr_rate_text(rate_percent: Decimal) -> str:
+    """3.00 → 一年期LPR 3.00%×1.3÷365（日利率约0.0107%）."""
+    daily = rate_percent * LPR_MULTIPLE / 365
+    return (f"一年期贷款市场报价利率{_num(rate_percent)}%的{_num(LPR_MULTIPLE).rstrip('0')}倍"
+            f"（年利率{_num(rate_percent * LPR_MULTIPLE)}%÷365，即每日约{daily:.4f}%）")
 
 
 # --- preconditions ----------------------------------------------------------------------------------
@@ -558,9 +619,12 @@ def _fee_standards(session: Session, community: Community, unit: Unit) -> tuple[
 
 def _lines(
     session: Session, community: Community, unit: Unit, statement: Statement, kinds: Mapping[int, FeeKind],
-    claim_fee: bool, demanded_ids: set[int], claimed: set[int] | None = None,
+    claim_fee: bool, demanded_ids: set[int], claimed: set[int] | None = None, *, terms: LateFeeTerms | None = None,
 ) -> tuple[PeriodLine, ...]:
-    terms = LateFeeTerms(rate_per_day=community.late_fee_rate_per_day, cap_ratio=community.late_fee_cap_ratio)
+    """The period lines; ``terms`` re-prices the late fee (LPR basis, L7), else the ledger's is used."""
+    rebase = terms is not None
+    if terms is None:
+        terms = LateFeeTerms(rate_per_day=community.late_fee_rate_per_day, cap_ratio=community.late_fee_cap_ratio)
     schedules = _schedules(session, community, unit)
     item_of = dict(session.execute(
         select(Charge.id, Charge.fee_item_id).where(Charge.id.in_([line.key for line in statement.lines]))).all())
@@ -570,6 +634,8 @@ def _lines(
             continue
         if claimed is not None and line.key not in claimed:
             continue
+        if rebase and claim_fee:
+            line = replace(line, late_fee=rebased_late_fee(line, terms, statement.as_of))
         fee_owed = claim_fee and line.late_fee.outstanding > 0
         if line.outstanding <= 0 and not fee_owed:
             continue
@@ -670,6 +736,8 @@ def _segments(line: StatementLine, terms: LateFeeTerms, as_of: dt.date) -> tuple
 
 
 def _exact(value: Decimal) -> str:
+    if value.as_tuple().exponent < -10:  # type: ignore[operator]  # LPR basis: x/365 has no end: 6 places
+        value = value.quantize(Decimal("0.000001"))
     text = f"{value.normalize():f}"
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
@@ -828,7 +896,8 @@ def _with_evidence(filing: Filing) -> Filing:
     ]
     if filing.claim_late_fees:
         items.append(("违约金计算表", company,
-                      (f"按合同约定{filing.late_fee_rate_text}逐期逐段计算，截至{_cn(filing.as_of)}违约金"
+                      (f"按{'合同约定' if filing.late_fee_basis == CONTRACT else ''}{filing.claim_rate_text}逐期逐段计算，"
+                       f"截至{_cn(filing.as_of)}违约金"
                        f"{filing.late_fee:,.2f}元"), "违约金的计算依据及数额"))
     for demand in filing.demands:
         items.append((

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from arrears.documents import render_docx as _render_docx
 from arrears.documents import render_pdf
 
 from ..errors import N_, ServiceError
@@ -116,3 +117,20 @@ def render(session: Session, request: DocumentRequest, *, created: dt.datetime |
     built = build(session, request)
     return built, render_pdf(built.template, built.context, title=built.title, author=built.author,
                              created=created)
+
+
+#: The kinds that also download as an editable .docx (issue 5 §9): the complaint and the applications.
+DOCX_KINDS = ("complaint", "payment_order_application", "arbitration_application")
+
+
+def render_docx(session: Session, request: DocumentRequest, *,
+                created: dt.datetime | None = None) -> tuple[Built, bytes]:
+    """Build one document and render it as an editable .docx from the same data as its PDF (only
+    DOCX_KINDS; another kind is a ServiceError); ``Built.filename`` ends in .docx."""
+    if request.kind not in DOCX_KINDS:
+        raise ServiceError(N_("%(kind)s has no editable copy (only the complaint and the applications)"),
+                           kind=request.kind)
+    built = build(session, request)
+    built = replace(built, filename=built.filename.removesuffix(".pdf") + ".docx")
+    return built, _render_docx(built.template, built.context, title=built.title, author=built.author,
+                               created=created)

@@ -76,6 +76,7 @@ def open_legal_case(
     include_time_barred: bool = False,
     claim_late_fees: bool = True,
     until_actual_payment: bool = True,
+    late_fee_basis: str = "contract",
 ) -> LegalCase:
     """Open the legal case of a legal-ready collection case (see the module doc); ServiceError names
     what is missing and nothing changes."""
@@ -88,7 +89,7 @@ def open_legal_case(
     if lawyer_user_id is not None:
         check_lawyer(session, company_id, lawyer_user_id)
     claim = build_claim(session, company_id, case, as_of=today, include_time_barred=include_time_barred,
-                        claim_late_fees=claim_late_fees)
+                        claim_late_fees=claim_late_fees, late_fee_basis=late_fee_basis)
     if not claim.charge_ids:
         if claim.excluded_time_barred:
             raise ServiceError(N_("every overdue charge of case %(id)s is time-barred (L4): include time-barred "
@@ -104,7 +105,7 @@ def open_legal_case(
         lawyer_user_id=lawyer_user_id, opened_on=today, opened_by=actor.name, claim_as_of=today,
         claimed_charge_ids=list(claim.charge_ids), include_time_barred=include_time_barred,
         claim_late_fees=claim_late_fees, until_actual_payment=until_actual_payment,
-        claimed_principal=claim.principal, claimed_late_fee=claim.late_fee,
+        late_fee_basis=claim.late_fee_basis, claimed_principal=claim.principal, claimed_late_fee=claim.late_fee,
     )
     session.add(legal)
     session.flush()
@@ -115,7 +116,7 @@ def open_legal_case(
 def open_many(
     session: Session, actor: Actor, company_id: int, collection_case_ids: Sequence[int], *, today: dt.date,
     lawyer_user_id: int | None, include_time_barred: bool = False, claim_late_fees: bool = True,
-    until_actual_payment: bool = True,
+    until_actual_payment: bool = True, late_fee_basis: str = "contract",
 ) -> OpenManyResult:
     """Bulk filing (issue 5 §7): one legal case per collection case (one per owner and unit), each
     in its own savepoint; those failing a precondition are skipped with the reason."""
@@ -128,7 +129,7 @@ def open_many(
                 result.created.append(open_legal_case(
                     session, actor, company_id, case_id, today=today, lawyer_user_id=lawyer_user_id,
                     include_time_barred=include_time_barred, claim_late_fees=claim_late_fees,
-                    until_actual_payment=until_actual_payment))
+                    until_actual_payment=until_actual_payment, late_fee_basis=late_fee_basis))
         except ServiceError as exc:
             result.skipped.append((case_id, str(exc)))
         except IntegrityError:  # opened concurrently: the partial unique index holds
@@ -179,7 +180,7 @@ def _opened_detail(claim: Claim, suggestion: RouteSuggestion, lawyer_user_id: in
     supplementary = [s.charge_id for s in flagged(list(claim.standings))]
     return {
         "as_of": claim.as_of, "charges": list(claim.charge_ids), "principal": claim.principal,
-        "late_fee": claim.late_fee, "credit": claim.credit, "excluded_time_barred": list(claim.excluded_time_barred),
+        "late_fee": claim.late_fee, "late_fee_basis": claim.late_fee_basis, "credit": claim.credit, "excluded_time_barred": list(claim.excluded_time_barred),
         "supplementary_demand_offered": bool(supplementary), "flagged_charges": supplementary,
         "proposed_route": suggestion.route.value if suggestion.route else None, "route_note": suggestion.note,
         "lawyer_user_id": lawyer_user_id,

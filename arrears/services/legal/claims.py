@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrears.domain.escalation import Action
+from arrears.domain.latefees import LateFeeTerms
+from arrears.domain.lpr import CONTRACT, basis_terms, check_basis, rebased_late_fee
 from arrears.domain.money import ZERO
 from arrears.domain.statement import Statement
 from arrears.persistence.enums import FeeKind
@@ -96,6 +98,7 @@ class Claim:
     credit: Decimal
     excluded_time_barred: tuple[int, ...]
     standings: tuple[ChargeStanding, ...]
+    late_fee_basis: str = CONTRACT  # contract | lpr_x1_3 (L7)
 
     @property
     def total(self) -> Decimal:
@@ -145,10 +148,12 @@ def check_ready(session: Session, case: CollectionCase, as_of: dt.date) -> None:
 
 def build_claim(
     session: Session, company_id: int, case: CollectionCase, *, as_of: dt.date, include_time_barred: bool,
-    claim_late_fees: bool,
+    claim_late_fees: bool, late_fee_basis: str = CONTRACT,
 ) -> Claim:
     """The claimable charges and amounts: principal less the debtor's unapplied credit; late fee as of
-    ``as_of`` only when asked and the contract has a clause (L7)."""
+    ``as_of`` only when asked and the contract has a clause (L7), at the contract rate or (basis
+    ``lpr_x1_3``) at one-year LPR × 1.3 / 365 a day, the contract's cap unchanged."""
+    basis = _basis(late_fee_basis)
     standings, statement = _standings(session, company_id, case, as_of)
     community = session.get(Community, case.community_id)
     has_clause = community is not None and community.late_fee_rate_per_day is not None
@@ -157,9 +162,36 @@ def build_claim(
                      and not include_time_barred)
     credit = statement.credit if statement is not None else ZERO
     principal = max(sum((s.outstanding for s in chosen), ZERO) - credit, ZERO)
-    late_fee = sum((s.late_fee for s in chosen), ZERO) if claim_late_fees and has_clause else ZERO
+    late_fee = ZERO
+    if claim_late_fees and has_clause:
+        assert community is not None and statement is not None
+        fees = {s.charge_id: s.late_fee for s in chosen}
+        if basis != CONTRACT:
+            terms = claim_terms(community, basis, as_of)
+            by_key = {line.key: line for line in statement.lines}
+            fees = {key: rebased_late_fee(by_key[key], terms, statement.as_of).outstanding for key in fees}
+        late_fee = sum(fees.values(), ZERO)
     return Claim(as_of=as_of, charge_ids=tuple(s.charge_id for s in chosen), principal=principal,
-                 late_fee=late_fee, credit=credit, excluded_time_barred=excluded, standings=tuple(standings))
+                 late_fee=late_fee, credit=credit, excluded_time_barred=excluded, standings=tuple(standings),
+                 late_fee_basis=basis)
+
+
+def claim_terms(community: Community, basis: str, as_of: dt.date) -> LateFeeTerms:
+    """The late-fee terms of a claim on ``basis`` as of ``as_of`` (L7); ServiceError when there is no
+    one-year LPR on record for the date."""
+    contract = LateFeeTerms(rate_per_day=community.late_fee_rate_per_day, cap_ratio=community.late_fee_cap_ratio)
+    try:
+        return basis_terms(_basis(basis), contract, as_of)
+    except LookupError:
+        raise ServiceError(N_("no one-year LPR on record for %(date)s: claim late fees on the contract rate "
+                              "(L7)"), date=as_of.isoformat()) from None
+
+
+def _basis(value: str) -> str:
+    try:
+        return check_basis(value)
+    except ValueError:
+        raise ServiceError(N_("unknown late-fee basis %(basis)s (contract or lpr_x1_3)"), basis=str(value)) from None
 
 
 def _standings(
