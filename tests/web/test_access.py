@@ -101,3 +101,14 @@ def test_session_cookie_flags(no_csrf: Flask, client: FlaskClient) -> None:
     response = client.post("/login", data={"username": tenant.usernames[Role.ADMIN], "password": "correct horse battery"})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_lawyer_reaches_no_company_data_outside_their_legal_cases(no_csrf: Flask, client: FlaskClient) -> None:
+    """Lawyers are not staff: units, collection cases and the API answer 403; they start on their cases."""
+    tenant = make_tenant(no_csrf, "a")
+    login(client, tenant.usernames[Role.LAWYER])
+    assert client.get(f"/api/v1/units/{tenant.unit_id}/statement").status_code == 403
+    for path in ("/units/", f"/units/{tenant.unit_id}", "/cases/", "/runs/", "/deliveries/", "/notices/"):
+        assert client.get(path).status_code == 403, path
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"].endswith("/legal/mine")
