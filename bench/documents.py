@@ -16,7 +16,7 @@ HTML in the same run (overhead % = app time / plain time − 1):
     plain WeasyPrint in 1 process and in a pool of ``--workers`` processes.
 
 Everything runs on a temporary SQLite file database (``--keep`` leaves it and the PDFs in --dir).
-Timings are medians of ``--repeats`` runs, app and plain alternating, after a warm-up of each.
+Timings of (1) and (2) are medians of ``--repeats`` / ``--packet-repeats`` runs, app and plain alternating, after a warm-up of each.
 Targets: app overhead < 10 % of plain WeasyPrint; batch speed-up >= 1.6x from 2 workers.
 """
 
@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import gc
+import importlib
 import io
 import multiprocessing
 import os
@@ -40,10 +43,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import weasyprint  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
+import weasyprint
+from pypdf import PdfReader
 
-from arrears.documents import pdf as app_pdf  # noqa: E402
+from arrears.documents import pdf as app_pdf
 
 BASE_URL = app_pdf.DOCUMENTS.as_uri() + "/"
 CREATED = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
@@ -65,7 +68,18 @@ def _plain_job(job: tuple[str, str]) -> int:
     return len(data)
 
 
+def _serial(job: Callable[[tuple[str, str]], int], jobs: Sequence[tuple[str, str]]) -> None:
+    for one in jobs:
+        job(one)
+
+
+def _pooled(context: Any, workers: int, job: Callable[[tuple[str, str]], int], jobs: Sequence[tuple[str, str]]) -> None:
+    with context.Pool(workers) as pool:
+        pool.map(job, jobs, chunksize=1)
+
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()  # no run pays for the garbage of the one before
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
@@ -79,10 +93,12 @@ def alternate(app: Callable[[], Any], plain: Callable[[], Any], repeats: int) ->
     plain_times: list[float] = []
     result = None
     for _ in range(repeats):
+        gc.collect()
         cpu = time.process_time()
         t, result = timed(app)
         app_times.append(t)
         CPU["app"].append(time.process_time() - cpu)
+        gc.collect()
         cpu = time.process_time()
         t, _ = timed(plain)
         plain_times.append(t)
@@ -124,8 +140,8 @@ def machine_facts() -> list[str]:
     except OSError:
         pass
     return [f"cores (os.cpu_count): {os.cpu_count()}; usable: {len(os.sched_getaffinity(0))}; CPU: {cpu or '?'}",
-            f"Python {platform.python_version()}; WeasyPrint {weasyprint.__version__}; "
-            f"pydyf {_version('pydyf')}; pypdf {_version('pypdf')}; {platform.platform()}"]
+            (f"Python {platform.python_version()}; WeasyPrint {weasyprint.__version__}; "
+             f"pydyf {_version('pydyf')}; pypdf {_version('pypdf')}; {platform.platform()}")]
 
 
 def _version(name: str) -> str:
@@ -142,7 +158,11 @@ def _version(name: str) -> str:
 
 def notice_context(rows: int) -> dict[str, Any]:
     """Plain data in the shape of notices.build_public_notice (500 rooms in 10 buildings)."""
-    from arrears.services.documents.notices import period_text, qr_data_uri, verification_url
+    from arrears.services.documents.notices import (
+        period_text,
+        qr_data_uri,
+        verification_url,
+    )
 
     entries = []
     total = Decimal("0.00")
@@ -293,27 +313,24 @@ def bench_batch(url: str, ids: Sequence[tuple[int, int]], workers: int, work: Pa
 
     for n in (1, workers):
         target = work / f"app-{n}"
-        seconds, result = timed(lambda: render_batch(url, requests, target, workers=n))
+        seconds, result = timed(functools.partial(render_batch, url, requests, target, workers=n))
         if result.failures:
             raise SystemExit(f"batch on {n} worker(s): {len(result.failures)} failed, "
                              f"e.g. {result.failures[0].document}: {result.failures[0].error}")
         out[f"app_{n}"] = seconds
         out["loads"].append(f"app {n}w: {load()}")
 
-    from bench import documents as this  # the pool pickles the job function by its module name
-
+    # the pool pickles the job function by its module name: not "__main__" when run as a script
+    job = importlib.import_module("bench.documents")._plain_job
     context = _context()  # the same process start method as the app's batch (forkserver, preloaded)
     for n in (1, workers):
         target = work / f"plain-{n}"
         target.mkdir(parents=True, exist_ok=True)
         jobs = [(html, str(target / f"{i:05d}.pdf")) for i, html in enumerate(htmls, start=1)]
         if n == 1:
-            seconds, _ = timed(lambda: [this._plain_job(job) for job in jobs])
+            seconds, _ = timed(functools.partial(_serial, job, jobs))
         else:
-            def pooled() -> None:
-                with context.Pool(n) as pool:
-                    pool.map(this._plain_job, jobs, chunksize=1)
-            seconds, _ = timed(pooled)
+            seconds, _ = timed(functools.partial(_pooled, context, n, job, jobs))
         out[f"plain_{n}"] = seconds
         out["loads"].append(f"plain {n}w: {load()}")
     return out
@@ -327,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--notice-rows", type=int, default=500)
     parser.add_argument("--packets", type=int, default=200, help="packets in the batch (6 documents each)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of (1) and (2), median taken")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of (1), median taken")
+    parser.add_argument("--packet-repeats", type=int, default=5, help="timed runs of (2), median taken")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the PDFs")
     parser.add_argument("--skip-batch", action="store_true")
@@ -349,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"    building {cases} filing cases in {url} ...", flush=True)
         ids = build_database(url, cases)
         print(f"(2) one small_claims packet ... (load {load()})", flush=True)
-        packet = bench_packet(url, ids[0], args.repeats)
+        packet = bench_packet(url, ids[0], args.packet_repeats)
         batch = None
         if not args.skip_batch:
             print(f"(3) batch of {len(ids)} packets on 1 and {args.workers} workers ... (load {load()})",
@@ -394,11 +412,18 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"of the app's time, build_packet + builders + Jinja: {packet['build']:.3f} s")
     if batch is not None:
         print(f"batch: {batch['documents']} documents; load average after each: {'; '.join(batch['loads'])}")
+    print(f"paired overhead (median of app/plain per alternating pair): notice {paired(notice)}; "
+          f"packet {paired(packet)}")
     print(f"CPU seconds of this process (median): notice app {notice['cpu_app']:.2f} / plain "
           f"{notice['cpu_plain']:.2f} ({overhead(notice['cpu_app'], notice['cpu_plain'])}); packet app "
           f"{packet['cpu_app']:.2f} / plain {packet['cpu_plain']:.2f} ({overhead(packet['cpu_app'], packet['cpu_plain'])})")
     print(f"load average at the end: {load()}; total run time {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def paired(result: dict[str, Any]) -> str:
+    ratios = [a / p for a, p in zip(result["app_times"], result["plain_times"], strict=True)]
+    return f"{(statistics.median(ratios) - 1) * 100:+.1f} %"
 
 
 def _fmt(values: Sequence[float]) -> str:
