@@ -28,7 +28,16 @@ from flask import Flask
 from sqlalchemy import Connection, delete, func, select, text
 
 from arrears.persistence.enums import RunStatus
-from arrears.persistence.models import CaseStage, CollectionCase, EscalationAction, EscalationRun
+from arrears.persistence.models import (
+    CaseStage,
+    CollectionCase,
+    Delivery,
+    EscalationAction,
+    EscalationRun,
+    LetterBatch,
+    MessageAction,
+    OutboundMessage,
+)
 from arrears.services import leases
 from arrears.services.actor import Actor
 from arrears.services.demo import load_demo
@@ -60,7 +69,8 @@ def portfolio(app: Flask) -> set[tuple[int, str]]:
     with runtime.transaction() as session:
         load_demo(session, today=TODAY, scale=SCALE)
         # The demo ends with an escalation run: start from the ledger alone.
-        for model in (EscalationAction, CaseStage, CollectionCase, EscalationRun):
+        for model in (Delivery, MessageAction, OutboundMessage, LetterBatch, EscalationAction, CaseStage,
+                      CollectionCase, EscalationRun):
             session.execute(delete(model))
     company_id = _company_id(app)
     preview = leases.escalate_company(runtime, Actor.system("test"), company_id, as_of=TODAY, dry_run=True,
