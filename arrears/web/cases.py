@@ -11,20 +11,20 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from arrears.domain.identity import mask_id
 from arrears.persistence.enums import DisputeCategory, DisputeOutcome
 from arrears.persistence.models import CaseHold, Community, Dispute, PaymentPlan
-from arrears.services.errors import NotFound, ServiceError
+from arrears.services.errors import NotFound
 from arrears.services.escalation import cases, disputes, holds, plans, queries
 from arrears.services.timezone import company_today
 
 from .access import STAFF, WRITERS, allow, current_actor, current_company_id
+from .actions import perform
 from .forms import InputError, parse_amount, parse_date, parse_int
-from .messages import error_text
 from .transaction import db
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -162,18 +162,8 @@ def cancel_plan(case_id: int, plan_id: int):  # type: ignore[no-untyped-def]
 
 def _do(case_id: int, form_name: str, act: Callable[[], Any], success: str):  # type: ignore[no-untyped-def]
     """Run one service call; on bad input re-show the case page with the error (nothing changed)."""
-    try:
-        act()
-    except NotFound:
-        abort(404)
-    except InputError as exc:
-        flash(str(exc), "error")
-        return _render(case_id, open_form=form_name, status=400)
-    except ServiceError as exc:
-        flash(error_text(exc), "error")
-        return _render(case_id, open_form=form_name, status=400)
-    flash(success, "success")
-    return redirect(url_for("cases.show", case_id=case_id))
+    return perform(act, success, refused=lambda: _render(case_id, open_form=form_name, status=400),
+                   done=lambda: redirect(url_for("cases.show", case_id=case_id)))
 
 
 def _render(case_id: int, *, open_form: str = "", status: int = 200):  # type: ignore[no-untyped-def]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import io
 from collections.abc import Callable
 from decimal import Decimal
@@ -55,6 +54,13 @@ from arrears.services import audit
 from arrears.services.documents import registry
 from arrears.services.errors import NotFound, ServiceError
 from arrears.services.jobs import start_job
+from arrears.services.legal import cases as legal_cases
+from arrears.services.legal import claims as legal_claims
+from arrears.services.legal import deadlines as legal_deadlines
+from arrears.services.legal import events as legal_events
+from arrears.services.legal import lawyers as legal_lawyers
+from arrears.services.legal import routing as legal_routing
+from arrears.services.legal import summary as legal_summary
 from arrears.services.tenancy import get_scoped
 from arrears.services.timezone import company_today
 
@@ -69,6 +75,7 @@ from .access import (
     has_role,
     membership_in,
 )
+from .actions import perform
 from .forms import InputError, parse_amount, parse_date
 from .messages import error_text
 from .transaction import db, runtime
@@ -92,11 +99,6 @@ DOCUMENTS = {
     "deletion_request": _l("Deletion request"),
     "mediation_settlement": _l("Mediation settlement summary"),
 }
-
-
-def _svc(name: str) -> Any:
-    """A legal service module (imported when used, so the web starts while they are written)."""
-    return importlib.import_module(f"arrears.services.legal.{name}")
 
 
 @bp.app_context_processor
@@ -131,7 +133,7 @@ def index():  # type: ignore[no-untyped-def]
         except ValueError:
             state = ""
     cases = list(db().scalars(query))
-    summary = _svc("summary").summary(db(), company_id)
+    summary = legal_summary.summary(db(), company_id)
     return render_template("web/legal/index.html", cases=cases, rows=_rows(cases), summary=summary,
                            states=list(LegalState), state=state, today=_today(), mine=False)
 
@@ -142,7 +144,7 @@ def mine():  # type: ignore[no-untyped-def]
     """A lawyer's workspace: the cases assigned to them in every company that instructs them."""
     cases = _assigned_cases()
     today = _today()
-    deadlines = _svc("deadlines").deadlines(db(), lawyer_user_id=g.user.id, today=today)
+    deadlines = legal_deadlines.deadlines(db(), lawyer_user_id=g.user.id, today=today)
     bulk_jobs = list(db().scalars(select(BackgroundJob).where(BackgroundJob.kind == f"{BULK_JOB}:{g.user.id}")
                                   .order_by(BackgroundJob.id.desc()).limit(10)))
     return render_template("web/legal/mine.html", cases=cases, rows=_rows(cases), deadlines=deadlines,
@@ -164,7 +166,7 @@ def open_case(case_id: int):  # type: ignore[no-untyped-def]
     form = request.form
     try:
         lawyer_id = _lawyer_choice(form.get("lawyer_user_id", ""), current_company_id(), required=False)
-        legal_case = _svc("cases").open_legal_case(
+        legal_case = legal_cases.open_legal_case(
             db(), current_actor(), current_company_id(), case_id, today=_today(), lawyer_user_id=lawyer_id,
             include_time_barred=form.get("include_time_barred") == "1",
             claim_late_fees=form.get("claim_late_fees") == "1",
@@ -216,7 +218,7 @@ def bulk_open():  # type: ignore[no-untyped-def]
         return render_template("web/legal/bulk_confirm.html", cases=cases, lawyer=lawyer,
                                community_id=community_id, units=_units(cases))
     try:
-        result = _svc("cases").open_many(db(), current_actor(), company_id, [c.id for c in cases], today=_today(),
+        result = legal_cases.open_many(db(), current_actor(), company_id, [c.id for c in cases], today=_today(),
                                         lawyer_user_id=lawyer_id)
     except ServiceError as exc:
         flash(error_text(exc), "error")
@@ -240,7 +242,7 @@ def show(legal_case_id: int):  # type: ignore[no-untyped-def]
 @allow(MANAGERS)
 def assign(legal_case_id: int):  # type: ignore[no-untyped-def]
     case = _case(legal_case_id, write=True)
-    return _do(case, "lawyer", lambda: _svc("cases").assign_lawyer(
+    return _do(case, "lawyer", lambda: legal_cases.assign_lawyer(
         db(), current_actor(), case.company_id, case.id,
         lawyer_user_id=_lawyer_choice(request.form.get("lawyer_user_id", ""), case.company_id, required=True),
         today=_today()), _("Lawyer assigned."))
@@ -253,12 +255,11 @@ def step(legal_case_id: int, step: str):  # type: ignore[no-untyped-def]
     case = _case(legal_case_id, write=True)
     if step not in STEPS:
         abort(404)
-    module, function, parse, message = STEPS[step]
+    service, parse, message = STEPS[step]
 
     def act() -> Any:
         kwargs = parse(request.form, case)
-        return getattr(_svc(module), function)(db(), current_actor(), case.company_id, case.id, today=_today(),
-                                                **kwargs)
+        return service(db(), current_actor(), case.company_id, case.id, today=_today(), **kwargs)
 
     return _do(case, step, act, str(message))
 
@@ -560,25 +561,25 @@ MEDIATION_STAGES = ("pre_suit", "in_suit")
 MEDIATION_OUTCOMES = ("started", "settled", "failed")
 TITLE_KINDS = ("judgement", "mediation_document", "payment_order", "award")
 
-# step → (service module, function, form parser, success message); each step is ONE service call
-STEPS: dict[str, tuple[str, str, Callable[[Any, LegalCase], dict[str, Any]], Any]] = {
-    "route": ("events", "set_route", _p_route, _l("Route recorded.")),
-    "filing": ("events", "record_filing", _p_filing,
+# step → (service function, form parser, success message); each step is ONE service call
+STEPS: dict[str, tuple[Callable[..., LegalCase], Callable[[Any, LegalCase], dict[str, Any]], Any]] = {
+    "route": (legal_events.set_route, _p_route, _l("Route recorded.")),
+    "filing": (legal_events.record_filing, _p_filing,
                _l("Filing recorded; limitation is interrupted for the claimed charges.")),
-    "mediation": ("events", "record_mediation", _p_mediation, _l("Mediation recorded.")),
-    "payment_order": ("events", "record_payment_order", _p_order, _l("Payment order recorded.")),
-    "objection": ("events", "record_objection", _p_objection, _l("Objection recorded.")),
-    "decline": ("events", "decline_conversion", _p_on, _l("The lawsuit was declined; the case ends.")),
-    "convert": ("events", "convert_to_lawsuit", _p_convert, _l("The case continues as a lawsuit.")),
-    "title": ("events", "record_title", _p_title, _l("Title recorded; the performance deadline is tracked.")),
-    "enforcement": ("events", "record_enforcement", _p_enforcement, _l("Enforcement application recorded.")),
-    "dishonest_ground": ("events", "record_dishonest_ground", _p_ground, _l("Ground recorded.")),
-    "dishonest_apply": ("events", "apply_dishonest", _p_on, _l("Dishonest-debtor-list application recorded.")),
-    "listing": ("events", "record_listing", _p_listing, _l("Listing recorded.")),
-    "deletion_request": ("events", "request_deletion", _p_on, _l("Deletion request recorded.")),
-    "deletion": ("events", "record_deletion", _p_deleted, _l("Deletion recorded.")),
-    "withdraw": ("events", "withdraw", _p_reason, _l("Case withdrawn.")),
-    "dismiss": ("events", "dismiss", _p_reason, _l("Dismissal recorded.")),
+    "mediation": (legal_events.record_mediation, _p_mediation, _l("Mediation recorded.")),
+    "payment_order": (legal_events.record_payment_order, _p_order, _l("Payment order recorded.")),
+    "objection": (legal_events.record_objection, _p_objection, _l("Objection recorded.")),
+    "decline": (legal_events.decline_conversion, _p_on, _l("The lawsuit was declined; the case ends.")),
+    "convert": (legal_events.convert_to_lawsuit, _p_convert, _l("The case continues as a lawsuit.")),
+    "title": (legal_events.record_title, _p_title, _l("Title recorded; the performance deadline is tracked.")),
+    "enforcement": (legal_events.record_enforcement, _p_enforcement, _l("Enforcement application recorded.")),
+    "dishonest_ground": (legal_events.record_dishonest_ground, _p_ground, _l("Ground recorded.")),
+    "dishonest_apply": (legal_events.apply_dishonest, _p_on, _l("Dishonest-debtor-list application recorded.")),
+    "listing": (legal_events.record_listing, _p_listing, _l("Listing recorded.")),
+    "deletion_request": (legal_events.request_deletion, _p_on, _l("Deletion request recorded.")),
+    "deletion": (legal_events.record_deletion, _p_deleted, _l("Deletion recorded.")),
+    "withdraw": (legal_events.withdraw, _p_reason, _l("Case withdrawn.")),
+    "dismiss": (legal_events.dismiss, _p_reason, _l("Dismissal recorded.")),
 }
 
 
@@ -611,22 +612,12 @@ def _assigned_cases() -> list[LegalCase]:
     companies = companies_with_role(LAWYERS)
     if not companies:
         return []
-    return [c for c in _svc("lawyers").lawyer_cases(db(), g.user.id) if c.company_id in companies]
+    return [c for c in legal_lawyers.lawyer_cases(db(), g.user.id) if c.company_id in companies]
 
 
 def _do(case: LegalCase, form_name: str, act: Callable[[], Any], success: str):  # type: ignore[no-untyped-def]
-    try:
-        act()
-    except NotFound:
-        abort(404)
-    except InputError as exc:
-        flash(str(exc), "error")
-        return _render_case(case, open_form=form_name, status=400)
-    except ServiceError as exc:
-        flash(error_text(exc), "error")
-        return _render_case(case, open_form=form_name, status=400)
-    flash(success, "success")
-    return redirect(url_for("legal.show", legal_case_id=case.id))
+    return perform(act, success, refused=lambda: _render_case(case, open_form=form_name, status=400),
+                   done=lambda: redirect(url_for("legal.show", legal_case_id=case.id)))
 
 
 def _render_case(case: LegalCase, *, open_form: str = "", status: int = 200):  # type: ignore[no-untyped-def]
@@ -636,14 +627,14 @@ def _render_case(case: LegalCase, *, open_form: str = "", status: int = 200):  #
     collection = session.get(CollectionCase, case.collection_case_id)
     owner = session.get(Owner, collection.owner_id) if collection is not None else None
     lawyer = session.get(User, case.lawyer_user_id) if case.lawyer_user_id else None
-    deadlines = _svc("deadlines").case_deadlines(case, today)
+    deadlines = legal_deadlines.case_deadlines(case, today)
     figures = _figures(case, today)
     packets = list(session.scalars(select(BackgroundJob).where(
         BackgroundJob.company_id == case.company_id, BackgroundJob.kind == f"{PACKET_JOB}:{case.id}")
         .order_by(BackgroundJob.id.desc()).limit(10)))
     candidate, candidate_reasons = False, ()
     if case.state == LegalState.ENFORCEMENT_APPLIED:
-        candidate, candidate_reasons = _svc("events").dishonest_check(session, case, today)
+        candidate, candidate_reasons = legal_events.dishonest_check(session, case, today)
     manager = has_role(MANAGERS) and g.membership.company_id == case.company_id
     lawyer_here = case.lawyer_user_id == g.user.id and has_role(LAWYERS)
     return render_template(
@@ -679,7 +670,7 @@ def _documents_for(case: LegalCase, candidate: bool) -> dict[str, Any]:
 
 def _figures(case: LegalCase, today: dt.date) -> Any:
     """Awarded, recovered, unpaid and the delay interest (L14, E7) as of today."""
-    return _svc("deadlines").case_figures(db(), case.company_id, case.id, as_of=today)
+    return legal_deadlines.case_figures(db(), case.company_id, case.id, as_of=today)
 
 
 def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped-def]
@@ -694,7 +685,7 @@ def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped
     include = values.get("include_time_barred") == "1"
     late_fees = values.get("claim_late_fees", "1") == "1"
     basis = values.get("late_fee_basis") or "contract"
-    claims = _svc("claims")
+    claims = legal_claims
     standing = claims.charge_standing(db(), company_id, case_id, as_of=today)
     refusal = None
     try:
@@ -711,7 +702,7 @@ def _render_open(case_id: int, *, status: int = 200):  # type: ignore[no-untyped
                                    claim_late_fees=late_fees)
     proposal, proposal_error = None, None
     try:
-        proposal = _svc("routing").propose(db(), company_id, case_id, claim=claim.total, filing_date=today)
+        proposal = legal_routing.propose(db(), company_id, case_id, claim=claim.total, filing_date=today)
     except ServiceError as exc:
         proposal_error = error_text(exc)
     return render_template(

@@ -38,6 +38,7 @@ from .access import (
     has_role,
     public,
 )
+from .actions import perform
 from .forms import InputError, parse_date
 from .messages import error_text
 from .transaction import db, runtime
@@ -198,15 +199,8 @@ def check(content_hash: str):  # type: ignore[no-untyped-def]
 
 def _do(notice_id: int, act: Callable[[], Any], success: str):  # type: ignore[no-untyped-def]
     _notice(notice_id)
-    try:
-        act()
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        flash(error_text(exc), "error")
-        return _render_show(notice_id, status=400)
-    flash(success, "success")
-    return redirect(url_for("notices.show", notice_id=notice_id))
+    return perform(act, success, refused=lambda: _render_show(notice_id, status=400),
+                   done=lambda: redirect(url_for("notices.show", notice_id=notice_id)))
 
 
 def _notice(notice_id: int) -> PublicNotice:
