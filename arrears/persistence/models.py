@@ -41,6 +41,7 @@ from .messaging import (
 )
 from .property import Building, Community, Owner, Ownership, OwnershipParty, Unit
 from .tenancy import AuditEntry, Company, LoginAttempt, Membership, User
+from .workspace import OwnerLink, OwnerRequest, OwnerRequestKind, OwnerRequestStatus, SavedFilter
 
 __all__ = [
     "LegalCase", "LegalEvent", "SmallClaimsCeiling",
@@ -53,4 +54,5 @@ __all__ = [
     "Community", "Company", "FeeItem", "FeeSchedule", "ImportBatch", "Interruption",
     "InterruptionCharge", "LoginAttempt", "Membership", "Owner", "Ownership", "OwnershipParty",
     "Payment", "Reversal", "Unit", "User",
+    "OwnerLink", "OwnerRequest", "OwnerRequestKind", "OwnerRequestStatus", "SavedFilter",
 ]
