@@ -357,6 +357,20 @@ def limitation_warnings_command(as_of: str | None, company_code: str | None) -> 
                    f"{counts.removed} removed")
 
 
+@arrears_cli.command("rebuild-reports")
+@click.option("--company", "company_code", default=None, help="only this company (id or USCC)")
+def rebuild_reports_command(company_code: str | None) -> None:
+    """Rebuild the collection summaries behind the dashboard and reports (the nightly job), one
+    transaction per company; briefly holds back ledger writes on PostgreSQL."""
+    from arrears.services.reports.summary import rebuild
+
+    for company in _companies(company_code):
+        with _runtime().transaction() as session:
+            result = rebuild(session, company.id)
+        click.echo(f"{company.name}: collection summary rebuilt ({result.days} day rows, "
+                   f"{result.months} month rows, {result.billed} billed rows)")
+
+
 # --- documents (issue 4): the same services as the web's document downloads ----------------------
 
 render_cli = AppGroup("render", help="Render documents as PDF: public notices, letters of a batch, filing packets.")

@@ -40,6 +40,7 @@ from .messaging import (
     StoredFile,
 )
 from .property import Building, Community, Owner, Ownership, OwnershipParty, Unit
+from .reporting import BilledSummary, CollectionSummary, CollectionSummaryDay, SummaryBuild
 from .tenancy import AuditEntry, Company, LoginAttempt, Membership, User
 from .workspace import OwnerLink, OwnerRequest, OwnerRequestKind, OwnerRequestStatus, SavedFilter
 
@@ -55,4 +56,5 @@ __all__ = [
     "InterruptionCharge", "LoginAttempt", "Membership", "Owner", "Ownership", "OwnershipParty",
     "Payment", "Reversal", "Unit", "User",
     "OwnerLink", "OwnerRequest", "OwnerRequestKind", "OwnerRequestStatus", "SavedFilter",
+    "BilledSummary", "CollectionSummary", "CollectionSummaryDay", "SummaryBuild",
 ]

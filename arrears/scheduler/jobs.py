@@ -143,3 +143,17 @@ def legal_payments(runtime: Runtime, *, today: dt.date | None = None) -> dict[in
         return len(changed)
 
     return for_each_company(runtime, "legal payments", check)
+
+
+def collection_summary(runtime: Runtime) -> dict[int, Any]:
+    """Rebuild every company's collection summaries (the dashboard's and reports' sums), each in its
+    own transaction; after billing, so tonight's charges are in the sums."""
+    from arrears.services.reports.summary import rebuild
+
+    def build(session: Session, company: Company) -> Any:
+        result = rebuild(session, company.id)
+        log.info("collection summary of company %s: %s day rows, %s month rows, %s billed rows",
+                 company.id, result.days, result.months, result.billed)
+        return result
+
+    return for_each_company(runtime, "collection summary", build)

@@ -66,6 +66,8 @@ JOBS: tuple[JobSpec, ...] = (
     # After billing, so tonight's charges are in (the two never overlap on one process: SQLite
     # runs one job at a time; on PostgreSQL they are independent transactions).
     JobSpec("nightly_escalation", jobs.nightly_escalation, _daily(2, 0), misfire_grace=12 * HOUR),
+    # After billing too; it only makes the reports faster (their figures never depend on it).
+    JobSpec("collection_summary", jobs.collection_summary, _daily(1, 50), misfire_grace=12 * HOUR),
     JobSpec("limitation_warnings", jobs.limitation_warnings, _daily(6, 0), misfire_grace=12 * HOUR),
     JobSpec("notice_takedowns", jobs.notice_takedowns, _every(30), misfire_grace=1 * HOUR),
     JobSpec("legal_payments", jobs.legal_payments, _every(60), misfire_grace=1 * HOUR),

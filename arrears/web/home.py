@@ -1,10 +1,12 @@
-"""The start page: the company's communities and their arrears today."""
+"""The start page: the accountant's dashboard (collection rates, aging, the case funnel, the last
+escalation run and deadlines coming up); lawyers start on their legal cases."""
 
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from arrears.services import portfolio
+from arrears.domain.reporting import AGING_BUCKETS
+from arrears.services.reports import dashboard
 from arrears.services.timezone import company_today
 
 from .access import EVERYONE, STAFF, allow, current_company_id, has_role
@@ -19,8 +21,8 @@ def index():  # type: ignore[no-untyped-def]
     if not has_role(STAFF):  # a lawyer starts on the legal cases assigned to them
         return redirect(url_for("legal.mine"))
     today = company_today(g.membership.company)
-    rows = portfolio.communities(db(), current_company_id(), today)
-    return render_template("web/home.html", rows=rows, today=today)
+    board = dashboard.build(db(), current_company_id(), today)
+    return render_template("web/home.html", board=board, today=today, buckets=AGING_BUCKETS)
 
 
 @bp.get("/healthz")

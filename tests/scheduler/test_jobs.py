@@ -54,7 +54,7 @@ def test_scheduler_has_the_nightly_job_in_the_business_time_zone(app: Flask) -> 
 # --- the scheduler process (issue 3, scope 5) -------------------------------------------------
 
 EXPECTED_JOBS = {"nightly_billing", "nightly_escalation", "limitation_warnings", "notice_takedowns", "legal_payments",
-                 "dispatch_outbox", "poll_delivery"}
+                 "dispatch_outbox", "poll_delivery", "collection_summary"}
 
 
 def test_every_job_is_coalesced_single_instance_with_a_grace_of_hours(app: Flask) -> None:
