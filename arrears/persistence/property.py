@@ -95,6 +95,9 @@ class Unit(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("community_id", "code"),
         CheckConstraint("area > 0", name="area_positive"),
+        # Search anywhere in a code (ILIKE '%…%') through a trigram index on PostgreSQL (pg_trgm);
+        # SQLite builds a plain index from the same definition.
+        Index("ix_unit_code_trgm", "code", postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}),
     )
 
 
@@ -119,7 +122,10 @@ class Owner(TimestampMixin, Base):
     language: Mapped[str] = mapped_column(String(16), default="zh_CN")
     is_developer: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (UniqueConstraint("company_id", "id_type", "id_number"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "id_type", "id_number"),
+        Index("ix_owner_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
 
 class Ownership(TimestampMixin, Base):

@@ -18,7 +18,9 @@ from arrears.services.escalation import outbox, queries, review
 from arrears.services.timezone import company_today
 
 from .access import STAFF, WRITERS, allow, current_actor, current_company_id
+from .exports import send_export
 from .forms import InputError, parse_date
+from .labels import label
 from .messages import error_text
 from .transaction import db
 
@@ -35,6 +37,15 @@ def index():  # type: ignore[no-untyped-def]
     waiting = queries.approved_waiting(db(), current_company_id())
     return render_template("web/batches/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            keys=queries.RUN_COUNT_KEYS, approved_waiting=waiting)
+
+
+@bp.get("/export.xlsx")
+@allow(STAFF)
+def export():  # type: ignore[no-untyped-def]
+    """The whole run history as an Excel sheet."""
+    rows = queries.run_export(db(), current_company_id(), label)
+    return send_export("runs", _("Escalation runs"), queries.RUN_EXPORT_COLUMNS, rows,
+                       today=company_today(g.membership.company))
 
 
 @bp.get("/<int:run_id>")
@@ -137,7 +148,10 @@ def _decision(form) -> tuple[str, list[int]]:  # type: ignore[no-untyped-def]
     if row:
         decision, _sep, action_id = row.partition(":")
         return decision, _ids([action_id])
-    return form.get("decision", ""), _ids(form.getlist("action_id"))
+    # The "approve every prepared row" button is sent alongside the decision <select>'s value.
+    decisions = form.getlist("decision")
+    decision = "approve_all" if "approve_all" in decisions else (decisions[0] if decisions else "")
+    return decision, _ids(form.getlist("action_id"))
 
 
 def _ids(values: list[str]) -> list[int]:

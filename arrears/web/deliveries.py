@@ -24,7 +24,9 @@ from arrears.services.escalation import letters, outbox, queries, stoplist
 from arrears.services.timezone import company_today
 
 from .access import MANAGERS, STAFF, WRITERS, allow, current_actor, current_company_id
+from .exports import send_export
 from .forms import InputError, parse_date
+from .labels import label
 from .messages import error_text
 from .transaction import db
 
@@ -37,6 +39,15 @@ SCAN_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/j
 @allow(STAFF)
 def index():  # type: ignore[no-untyped-def]
     return _render_index(200)
+
+
+@bp.get("/letters/awaiting.xlsx")
+@allow(STAFF)
+def export_awaiting():  # type: ignore[no-untyped-def]
+    """Every letter still awaiting a delivery result, as an Excel sheet."""
+    rows = queries.letter_export(db(), current_company_id(), label)
+    return send_export("letters-awaiting-result", _("Letters awaiting a delivery result"),
+                       queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
 
 
 @bp.post("/letters/batch")
@@ -64,6 +75,18 @@ def batch(batch_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     return render_template("web/deliveries/batch.html", batch=letter_batch, rows=rows,
                            results=list(DeliveryResult), today=_today())
+
+
+@bp.get("/letters/<int:batch_id>/letters.xlsx")
+@allow(STAFF)
+def export_batch(batch_id: int):  # type: ignore[no-untyped-def]
+    """The letters of a batch with their latest delivery result, as an Excel sheet."""
+    try:
+        rows = list(queries.letter_export(db(), current_company_id(), label, batch_id=batch_id))
+    except NotFound:
+        abort(404)
+    return send_export(f"letter-batch-{batch_id}", _("Letter batch #%(id)d", id=batch_id),
+                       queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
 
 
 @bp.get("/letters/<int:batch_id>/letters.pdf")

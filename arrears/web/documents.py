@@ -9,13 +9,10 @@ for both. Every download is audited.
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
 
 from arrears.persistence.models import (
     BackgroundJob,
@@ -29,11 +26,8 @@ from arrears.services.documents.batch import (
     LETTER_KINDS,
     PRINTABLE,
     letter_requests,
-    render_batch,
-    store_result,
 )
 from arrears.services.errors import NotFound, ServiceError
-from arrears.services.jobs import start_job
 from arrears.services.tenancy import get_scoped
 from arrears.services.timezone import company_today
 
@@ -47,7 +41,8 @@ from .access import (
 )
 from .forms import InputError, parse_date
 from .messages import error_text
-from .transaction import db, runtime
+from .render_jobs import start_render_job
+from .transaction import db
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -82,14 +77,8 @@ def run_letters(run_id: int):  # type: ignore[no-untyped-def]
     except ServiceError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("batches.show", run_id=run_id))
-    url = _database_url()
-
-    def work(session: Session, progress: Any) -> dict[str, Any]:
-        requests = letter_requests(session, company_id, run_id)
-        return _render_and_store(session, actor, company_id, url, requests, progress,
-                                 zip_name=f"letters-batch-{run_id}.zip", entity="escalation_run", entity_id=run_id)
-
-    job_id = start_job(runtime(), company_id, LETTERS_JOB, actor.name, work)
+    job_id = start_render_job(company_id, LETTERS_JOB, actor, lambda session: letter_requests(session, company_id, run_id),
+                              zip_name=f"letters-batch-{run_id}.zip", entity="escalation_run", entity_id=run_id)
     flash(_("Printing %(count)d letters; the ZIP is ready for download when the work is done.", count=count), "info")
     return redirect(url_for("jobs.show", job_id=job_id))
 
@@ -120,16 +109,12 @@ def case_packet(case_id: int):  # type: ignore[no-untyped-def]
     except ServiceError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("cases.show", case_id=case_id))
-    url = _database_url()
     stem = f"case-{case_id}-{route}-{as_of.isoformat()}"
-
-    def work(session: Session, progress: Any) -> dict[str, Any]:
-        requests = build_packet(session, company_id, case_id, route=route, as_of=as_of, **options)
-        return _render_and_store(session, actor, company_id, url, requests, progress, zip_name=f"{stem}.zip",
-                                 joined_name=f"{stem}-packet.pdf", entity="collection_case", entity_id=case_id,
-                                 route=route, as_of=as_of.isoformat())
-
-    job_id = start_job(runtime(), company_id, PACKET_JOB, actor.name, work)
+    job_id = start_render_job(
+        company_id, PACKET_JOB, actor,
+        lambda session: build_packet(session, company_id, case_id, route=route, as_of=as_of, **options),
+        zip_name=f"{stem}.zip", joined_name=f"{stem}-packet.pdf", entity="collection_case", entity_id=case_id,
+        route=route, as_of=as_of.isoformat())
     return redirect(url_for("jobs.show", job_id=job_id))
 
 
@@ -194,28 +179,6 @@ def case_statement(case_id: int):  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _database_url() -> str:
-    return runtime().engine.url.render_as_string(hide_password=False)
-
-
-def _render_and_store(session: Session, actor: Any, company_id: int, url: str, requests: list[Any], progress: Any,
-                      *, zip_name: str, entity: str, entity_id: int, joined_name: str | None = None,
-                      **detail: Any) -> dict[str, Any]:
-    """A background job's work: render in worker processes (they read what is committed), then keep
-    the ZIP as a stored file in the job's transaction.
-
-    The read transaction that listed the documents ends before rendering: on SQLite a transaction
-    that read before a long pause could not write afterwards if anyone else wrote meanwhile."""
-    session.rollback()  # only reads so far
-    progress(0, len(requests))
-    with tempfile.TemporaryDirectory(prefix="arrears-documents-") as folder:
-        result = render_batch(url, requests, Path(folder), progress=lambda done, total, _name: progress(done, total),
-                              zip_name=zip_name, joined_name=joined_name)
-        summary = store_result(session, actor, company_id, result, entity=entity, entity_id=entity_id, **detail)
-    summary["warnings"] = summary.pop("failures")  # the job page lists them
-    return summary
 
 
 def _render_inline(document: registry.DocumentRequest, *, entity: str, entity_id: int, back: str):  # type: ignore[no-untyped-def]

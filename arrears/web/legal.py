@@ -53,7 +53,6 @@ from arrears.persistence.models import (
 from arrears.services import audit
 from arrears.services.documents import registry
 from arrears.services.errors import NotFound, ServiceError
-from arrears.services.jobs import start_job
 from arrears.services.legal import cases as legal_cases
 from arrears.services.legal import claims as legal_claims
 from arrears.services.legal import deadlines as legal_deadlines
@@ -76,9 +75,12 @@ from .access import (
     membership_in,
 )
 from .actions import perform
+from .exports import send_export
 from .forms import InputError, parse_amount, parse_date
+from .labels import label
 from .messages import error_text
-from .transaction import db, runtime
+from .render_jobs import start_render_job
+from .transaction import db
 
 bp = Blueprint("legal", __name__, url_prefix="/legal")
 
@@ -125,17 +127,40 @@ def _is_lawyer_anywhere() -> bool:
 def index():  # type: ignore[no-untyped-def]
     """All legal cases of the company (filter by state) and the summary."""
     company_id = current_company_id()
-    state = request.args.get("state", "")
-    query = select(LegalCase).where(LegalCase.company_id == company_id).order_by(LegalCase.id.desc())
-    if state:
-        try:
-            query = query.where(LegalCase.state == LegalState(state))
-        except ValueError:
-            state = ""
-    cases = list(db().scalars(query))
+    state = _state_filter()
+    cases = legal_summary.company_cases(db(), company_id, state)
     summary = legal_summary.summary(db(), company_id)
     return render_template("web/legal/index.html", cases=cases, rows=_rows(cases), summary=summary,
-                           states=list(LegalState), state=state, today=_today(), mine=False)
+                           states=list(LegalState), state=state.value if state else "", today=_today(),
+                           mine=False)
+
+
+@bp.get("/export.xlsx")
+@allow(READERS)
+def export():  # type: ignore[no-untyped-def]
+    """The company's legal cases the list's filter matches, as an Excel sheet."""
+    company_id = current_company_id()
+    cases = legal_summary.company_cases(db(), company_id, _state_filter())
+    rows = legal_summary.legal_case_export(db(), cases, {company_id: g.membership.company.name}, label)
+    return send_export("legal-cases", _("Legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows, today=_today())
+
+
+@bp.get("/mine/export.xlsx")
+@allow(LAWYERS, any_membership=True)
+def mine_export():  # type: ignore[no-untyped-def]
+    """The lawyer's assigned cases (every instructing company), as an Excel sheet."""
+    cases = _assigned_cases()
+    rows = legal_summary.legal_case_export(db(), cases, _company_names(cases), label)
+    return send_export("my-legal-cases", _("My legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows,
+                       today=_today())
+
+
+def _state_filter() -> LegalState | None:
+    """The list's state filter; an unknown value means no filter."""
+    try:
+        return LegalState(request.args.get("state", "")) if request.args.get("state") else None
+    except ValueError:
+        return None
 
 
 @bp.get("/mine")
@@ -343,17 +368,12 @@ def packet(legal_case_id: int):  # type: ignore[no-untyped-def]
     except ServiceError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("legal.show", legal_case_id=case.id))
-    url = _database_url()
     stem = f"legal-{case_id}-{options['route']}-{options['as_of'].isoformat()}"
     collection_case_id = case.collection_case_id
-
-    def work(session: Session, progress: Any) -> dict[str, Any]:
-        requests = build_packet(session, company_id, collection_case_id, **options)
-        return _render_and_store(session, actor, company_id, url, requests, progress, zip_name=f"{stem}.zip",
-                                 joined_name=f"{stem}-packet.pdf", entity="legal_case", entity_id=case_id,
-                                 route=options["route"])
-
-    start_job(runtime(), company_id, f"{PACKET_JOB}:{case_id}", actor.name, work)
+    start_render_job(company_id, f"{PACKET_JOB}:{case_id}", actor,
+                     lambda session: build_packet(session, company_id, collection_case_id, **options),
+                     zip_name=f"{stem}.zip", joined_name=f"{stem}-packet.pdf", entity="legal_case",
+                     entity_id=case_id, route=options["route"])
     flash(_("The packet is being prepared; it can be downloaded here when the work is done."), "info")
     return redirect(url_for("legal.show", legal_case_id=case.id, _anchor="packets"))
 
@@ -375,7 +395,7 @@ def bulk_packets():  # type: ignore[no-untyped-def]
     if len({c.company_id for c in cases}) > 1:
         flash(_("Select cases of one company at a time."), "error")
         return redirect(url_for("legal.mine"))
-    company_id, actor, url = cases[0].company_id, current_actor(), _database_url()
+    company_id, actor = cases[0].company_id, current_actor()
     membership = membership_in(company_id)
     assert membership is not None
     act_for(membership)
@@ -388,14 +408,12 @@ def bulk_packets():  # type: ignore[no-untyped-def]
         flash(error_text(exc), "error")
         return redirect(url_for("legal.mine"))
 
-    def work(session: Session, progress: Any) -> dict[str, Any]:
-        requests = [r for collection_case_id, options in plan
-                    for r in build_packet(session, company_id, collection_case_id, **options)]
-        return _render_and_store(session, actor, company_id, url, requests, progress,
-                                 zip_name=zip_name,
-                                 entity="legal_case", entity_id=cases[0].id, legal_case_ids=[c.id for c in cases])
+    def list_requests(session: Session) -> list[Any]:
+        return [r for collection_case_id, options in plan
+                for r in build_packet(session, company_id, collection_case_id, **options)]
 
-    start_job(runtime(), company_id, f"{BULK_JOB}:{g.user.id}", actor.name, work)
+    start_render_job(company_id, f"{BULK_JOB}:{g.user.id}", actor, list_requests, zip_name=zip_name,
+                     entity="legal_case", entity_id=cases[0].id, legal_case_ids=[c.id for c in cases])
     flash(_("%(count)d packets are being prepared as one ZIP.", count=len(cases)), "info")
     return redirect(url_for("legal.mine", _anchor="packets"))
 
@@ -775,31 +793,6 @@ def _packet_options(case: LegalCase) -> dict[str, Any]:
     return {"route": PACKET_ROUTES[LegalRoute(route)], "as_of": case.claim_as_of,
             "claim_late_fees": case.claim_late_fees, "until_actual_payment": case.until_actual_payment,
             "late_fee_basis": case.late_fee_basis or "contract"}
-
-
-def _database_url() -> str:
-    return runtime().engine.url.render_as_string(hide_password=False)
-
-
-def _render_and_store(session: Session, actor: Any, company_id: int, url: str, requests: list[Any], progress: Any,
-                      *, zip_name: str, entity: str, entity_id: int, joined_name: str | None = None,
-                      **detail: Any) -> dict[str, Any]:
-    """A background job's work: render in worker processes, keep the ZIP (and one-PDF packet) as stored files."""
-    import tempfile
-    from pathlib import Path
-
-    from arrears.services.documents.batch import render_batch, store_result
-
-    session.rollback()  # only reads so far (see documents._render_and_store)
-    progress(0, len(requests))
-    with tempfile.TemporaryDirectory(prefix="arrears-legal-") as folder:
-        result = render_batch(url, requests, Path(folder), progress=lambda done, total, _name: progress(done, total),
-                              zip_name=zip_name, joined_name=joined_name)
-        summary = store_result(session, actor, company_id, result, entity=entity, entity_id=entity_id, **detail)
-    summary["warnings"] = summary.pop("failures")
-    if "legal_case_ids" in detail:
-        summary["legal_case_ids"] = detail["legal_case_ids"]
-    return summary
 
 
 def _send(case: LegalCase, data: bytes, filename: str, content_type: str, **detail: Any):  # type: ignore[no-untyped-def]

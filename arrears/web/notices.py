@@ -39,7 +39,9 @@ from .access import (
     public,
 )
 from .actions import perform
+from .exports import send_export
 from .forms import InputError, parse_date
+from .labels import label
 from .messages import error_text
 from .transaction import db, runtime
 
@@ -56,6 +58,16 @@ def index():  # type: ignore[no-untyped-def]
     return render_template("web/notices/index.html", rows=rows, communities=_communities(),
                            names=_community_names(), community_id=community_id, today=_today(),
                            status_of=notices.public_status)
+
+
+@bp.get("/export.xlsx")
+@allow(STAFF)
+def export():  # type: ignore[no-untyped-def]
+    """Every notice the list's filter matches, as an Excel sheet."""
+    rows = notices.notice_export(db(), current_company_id(), _today(), label,
+                                 community_id=request.args.get("community", type=int))
+    return send_export("public-notices", _("Public arrears notices"), notices.NOTICE_EXPORT_COLUMNS, rows,
+                       today=_today())
 
 
 @bp.get("/new")

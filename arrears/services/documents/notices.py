@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from arrears.documents.xlsx import Column
 from arrears.domain.allocation import AllocationPolicy
 from arrears.domain.calendar import load_default_calendar
 from arrears.domain.escalation import Action
@@ -469,7 +470,7 @@ def get_notice(session: Session, company_id: int, notice_id: int) -> PublicNotic
 
 
 def list_notices(session: Session, company_id: int, *, community_id: int | None = None,
-                 limit: int = 200) -> list[PublicNotice]:
+                 limit: int | None = 200) -> list[PublicNotice]:
     query = select(PublicNotice).where(PublicNotice.company_id == company_id)
     if community_id:
         query = query.where(PublicNotice.community_id == community_id)
@@ -584,3 +585,25 @@ __all__ = [
     "list_notices", "mark_takedowns", "notice_pdf", "period_text", "public_status", "qr_data_uri",
     "select_entries", "verification_url", "verify_status", "withdraw_notice",
 ]
+
+
+# ---------------------------------------------------------------- Excel export of the list
+
+NOTICE_EXPORT_COLUMNS = (
+    Column(N_("Reference"), 22), Column(N_("Community"), 22), Column(N_("As of"), 12), Column(N_("Units"), 8),
+    Column(N_("Total (CNY)"), 14, money=True), Column(N_("Status"), 16), Column(N_("Posted from"), 12),
+    Column(N_("Posted until"), 12), Column(N_("Take-down marked on"), 12), Column(N_("Taken down on"), 12),
+)
+
+
+def notice_export(session: Session, company_id: int, today: dt.date, label: Callable[[str, object], str], *,
+                  community_id: int | None = None) -> list[tuple[Any, ...]]:
+    """Every notice the list's filter matches (no limit), in NOTICE_EXPORT_COLUMNS order."""
+    names = dict(session.execute(select(Community.id, Community.name).where(Community.company_id == company_id)).all())
+    return [(n.reference, names.get(n.community_id, ""), n.as_of, n.unit_count, n.total,
+             label("notice_status", public_status(n, today)), n.posting_from, n.posting_until,
+             n.takedown_marked_on, n.taken_down_on)
+            for n in list_notices(session, company_id, community_id=community_id, limit=None)]
+
+
+__all__ += ["NOTICE_EXPORT_COLUMNS", "notice_export"]

@@ -6,17 +6,19 @@ Everything is scoped to one company; another company's rows are never returned (
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, lazyload
 
+from arrears.documents.xlsx import Column
 from arrears.domain.escalation import Channel
 from arrears.persistence.enums import ActionStatus, CaseStatus, MessageStatus, PlanStatus
 from arrears.persistence.models import (
+    Building,
     CaseHold,
     CaseStage,
     Charge,
@@ -26,7 +28,9 @@ from arrears.persistence.models import (
     Delivery,
     Dispute,
     EscalationAction,
+    EscalationPolicy,
     EscalationRun,
+    EscalationStage,
     LetterBatch,
     Membership,
     MessageAction,
@@ -39,12 +43,19 @@ from arrears.persistence.models import (
     Unit,
     User,
 )
+from arrears.services.errors import N_
 from arrears.services.tenancy import get_scoped
 
 SENT_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED)
 
 
 # ---------------------------------------------------------------- work queue
+
+#: Sort keys of the work queue; each sorts ascending or descending, ties broken by case id.
+QUEUE_SORTS = ("next", "unit", "amount", "age", "stage")
+#: Pause kinds of the queue's hold-state filter.
+PAUSE_KINDS = ("held", "disputed", "plan")
+EXPORT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class QueueRow:
     held: bool
     disputed: bool
     on_plan: bool
+    owners: tuple[str, ...] = ()  # every party of the ownership (co-owners are jointly liable)
 
     @property
     def paused(self) -> bool:
@@ -65,10 +77,47 @@ class QueueRow:
 
 @dataclass(frozen=True)
 class QueueFilter:
+    """What the accountant filters the open cases by; None (or empty) means "any"."""
+
     community_id: int | None = None
     stage_code: str | None = None
     responsible_user_id: int | None = None  # 0 = nobody responsible yet
     paused: bool | None = None
+    building_id: int | None = None
+    min_arrears: Decimal | None = None
+    max_arrears: Decimal | None = None
+    min_age_days: int | None = None  # days overdue of the oldest unpaid charge
+    pause_kind: str | None = None  # one of PAUSE_KINDS
+    text: str | None = None  # part of a unit code or an owner's name
+    sort: str = "next"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int  # the page shown (a page past the end shows the last one)
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One open case as the export writes it: plain values, no ORM objects (streamed)."""
+
+    case_id: int
+    community: str
+    building: str
+    unit: str
+    owners: tuple[str, ...]
+    arrears: Decimal
+    oldest_due: dt.date | None
+    stage_code: str | None
+    held: bool
+    hold_reason: str | None
+    disputed: bool
+    on_plan: bool
+    responsible: str | None
+    next_action_on: dt.date | None
 
 
 def _held(today: dt.date):  # type: ignore[no-untyped-def]
@@ -84,36 +133,200 @@ def _on_plan():  # type: ignore[no-untyped-def]
     return exists().where(PaymentPlan.case_id == CollectionCase.id, PaymentPlan.status == PlanStatus.ACTIVE)
 
 
-def work_queue(session: Session, company_id: int, today: dt.date, filters: QueueFilter, *,
-               page: int = 1, per_page: int = 50) -> tuple[list[QueueRow], int]:
-    """Open cases by next action date; cases without one need a person and come first."""
-    held, disputed, on_plan = _held(today), _disputed(), _on_plan()
+def _held_ids(today: dt.date):  # type: ignore[no-untyped-def]
+    return select(CaseHold.case_id).where(CaseHold.released_on.is_(None), CaseHold.starts_on <= today,
+                                          CaseHold.ends_on >= today)
+
+
+def _disputed_ids():  # type: ignore[no-untyped-def]
+    return select(Dispute.case_id).where(Dispute.resolved_on.is_(None))
+
+
+def _plan_ids():  # type: ignore[no-untyped-def]
+    return select(PaymentPlan.case_id).where(PaymentPlan.status == PlanStatus.ACTIVE)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def queue_conditions(company_id: int, today: dt.date, filters: QueueFilter) -> list[Any]:
+    """WHERE terms on collection_case alone (subqueries, no joins), so counting stays cheap."""
     conditions: list[Any] = [CollectionCase.company_id == company_id, CollectionCase.status == CaseStatus.OPEN]
     if filters.community_id:
         conditions.append(CollectionCase.community_id == filters.community_id)
+    if filters.building_id:
+        conditions.append(CollectionCase.unit_id.in_(
+            select(Unit.id).where(Unit.company_id == company_id, Unit.building_id == filters.building_id)))
     if filters.stage_code:
         conditions.append(CollectionCase.stage_code == filters.stage_code)
     if filters.responsible_user_id == 0:
         conditions.append(CollectionCase.responsible_user_id.is_(None))
     elif filters.responsible_user_id:
         conditions.append(CollectionCase.responsible_user_id == filters.responsible_user_id)
-    if filters.paused is not None:
-        is_paused = or_(held, disputed, on_plan)
-        conditions.append(is_paused if filters.paused else ~is_paused)
-    total = session.scalar(select(func.count()).select_from(CollectionCase).where(*conditions)) or 0
-    rows = session.execute(
+    if filters.min_arrears is not None:
+        conditions.append(CollectionCase.arrears >= filters.min_arrears)
+    if filters.max_arrears is not None:
+        conditions.append(CollectionCase.arrears <= filters.max_arrears)
+    if filters.min_age_days is not None and filters.min_age_days > 0:
+        conditions.append(CollectionCase.oldest_due <= today - dt.timedelta(days=filters.min_age_days))
+    # As `id IN (…)` / `NOT IN`: PostgreSQL hashes each uncorrelated subquery once, where
+    # NOT (EXISTS … OR EXISTS …) would run three subplans per case.
+    pauses = {"held": _held_ids(today), "disputed": _disputed_ids(), "plan": _plan_ids()}
+    if filters.paused is True:
+        conditions.append(or_(*(CollectionCase.id.in_(ids) for ids in pauses.values())))
+    elif filters.paused is False:
+        conditions += [CollectionCase.id.not_in(ids) for ids in pauses.values()]
+    if filters.pause_kind:
+        conditions.append(CollectionCase.id.in_(pauses[filters.pause_kind]))
+    if filters.text:
+        # Two uncorrelated subqueries (units by code, ownerships by a party's name), each hashed once:
+        # scanning the company's units and owners is cheaper than joining every open case to them.
+        pattern = _like(filters.text)
+        units = select(Unit.id).where(Unit.company_id == company_id, Unit.code.ilike(pattern, escape="\\"))
+        ownerships = (select(OwnershipParty.ownership_id).join(Owner, Owner.id == OwnershipParty.owner_id)
+                      .where(Owner.company_id == company_id, Owner.name.ilike(pattern, escape="\\")))
+        conditions.append(or_(CollectionCase.unit_id.in_(units), CollectionCase.ownership_id.in_(ownerships)))
+    return conditions
+
+
+def _order(filters: QueueFilter, stage_rank: Sequence[str]) -> list[Any]:
+    """ORDER BY for a sort key; NULLs placed portably (a CASE first), then the case id."""
+    desc = filters.descending
+    c = CollectionCase
+    if filters.sort == "unit":
+        keys: list[Any] = [Community.code, Unit.code]
+    elif filters.sort == "amount":
+        keys = [c.arrears]
+    elif filters.sort == "age":
+        # older debt = more days overdue; a case without an unpaid due date counts as 0 days
+        return [case((c.oldest_due.is_(None), 1 if desc else 0), else_=0 if desc else 1),
+                c.oldest_due.asc() if desc else c.oldest_due.desc(), c.id]
+    elif filters.sort == "stage":
+        rank = case({code: n for n, code in enumerate(stage_rank)}, value=c.stage_code, else_=len(stage_rank)) \
+            if stage_rank else c.stage_code
+        keys = [rank, c.stage_code]
+    else:  # next action: cases without a date need a person and come first
+        return [case((c.next_action_on.is_(None), 1 if desc else 0), else_=0 if desc else 1),
+                c.next_action_on.desc() if desc else c.next_action_on.asc(), c.id]
+    return [*(k.desc() if desc else k.asc() for k in keys), c.id]
+
+
+def work_queue(session: Session, company_id: int, today: dt.date, filters: QueueFilter, *,
+               page: int = 1, per_page: int = 50) -> QueuePage:
+    """One page of open cases, filtered and sorted in SQL; the count is a separate query on
+    collection_case alone (no joins), the page query reads only `per_page` rows."""
+    conditions = queue_conditions(company_id, today, filters)
+    rank = stage_order(session, company_id) if filters.sort == "stage" else []
+    # One query for the page's ids and the total (a window count), sorted on collection_case alone
+    # (joined to unit/community only to sort by unit); then the rows for those ids, so the joins
+    # and pause flags cost one page of rows, not all of them.
+    ids_query = select(CollectionCase.id, func.count().over()).where(*conditions)
+    if filters.sort == "unit":
+        ids_query = (ids_query.join(Unit, Unit.id == CollectionCase.unit_id)
+                     .join(Community, Community.id == CollectionCase.community_id))
+    ids_query = ids_query.order_by(*_order(filters, rank))
+    page = max(page, 1)
+    found_ids = session.execute(ids_query.limit(per_page).offset((page - 1) * per_page)).all()
+    if not found_ids and page > 1:  # past the end: show the last page
+        total = session.scalar(select(func.count()).select_from(CollectionCase).where(*conditions)) or 0
+        page = max(1, -(-total // per_page))
+        found_ids = session.execute(ids_query.limit(per_page).offset((page - 1) * per_page)).all()
+    if not found_ids:
+        return QueuePage([], 0, 1)
+    ids, total = [row[0] for row in found_ids], int(found_ids[0][1])
+    held, disputed, on_plan = _held(today), _disputed(), _on_plan()
+    found = {row[0].id: row for row in session.execute(
         select(CollectionCase, Unit, Community, Owner, User, held.label("held"),
                disputed.label("disputed"), on_plan.label("on_plan"))
         .join(Unit, Unit.id == CollectionCase.unit_id)
         .join(Community, Community.id == CollectionCase.community_id)
         .join(Owner, Owner.id == CollectionCase.owner_id)
         .outerjoin(User, User.id == CollectionCase.responsible_user_id)
-        .where(*conditions)
-        .order_by(case((CollectionCase.next_action_on.is_(None), 0), else_=1),
-                  CollectionCase.next_action_on, CollectionCase.id)
-        .limit(per_page).offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return [QueueRow(c, u, cm, o, r, bool(h), bool(d), bool(p)) for c, u, cm, o, r, h, d, p in rows], total
+        .where(CollectionCase.id.in_(ids))
+        .options(lazyload(CollectionCase.stages), lazyload(Unit.community))
+    )}
+    rows = [found[i] for i in ids if i in found]
+    names = _party_names(session, [r[0].ownership_id for r in rows])
+    return QueuePage([QueueRow(c, u, cm, o, r, bool(h), bool(d), bool(p), names.get(c.ownership_id, (o.name,)))
+                      for c, u, cm, o, r, h, d, p in rows], total, page)
+
+
+def matching_case_ids(session: Session, company_id: int, today: dt.date, filters: QueueFilter) -> list[int]:
+    """Every open case the filter matches, in the queue's order (bulk actions on "all matching")."""
+    rank = stage_order(session, company_id) if filters.sort == "stage" else []
+    query = select(CollectionCase.id).where(*queue_conditions(company_id, today, filters))
+    if filters.sort == "unit":
+        query = (query.join(Unit, Unit.id == CollectionCase.unit_id)
+                 .join(Community, Community.id == CollectionCase.community_id))
+    return list(session.scalars(query.order_by(*_order(filters, rank))))
+
+
+def export_rows(session: Session, company_id: int, today: dt.date, filters: QueueFilter) -> Iterator[ExportRow]:
+    """Every matching case in the queue's order, streamed in chunks (plain columns, no entities)."""
+    rank = stage_order(session, company_id) if filters.sort == "stage" else []
+    hold_reason = (select(CaseHold.reason).where(
+        CaseHold.case_id == CollectionCase.id, CaseHold.released_on.is_(None), CaseHold.starts_on <= today,
+        CaseHold.ends_on >= today).order_by(CaseHold.ends_on.desc(), CaseHold.id.desc()).limit(1)
+        .correlate(CollectionCase).scalar_subquery())
+    query = (
+        select(CollectionCase.id, Community.name, Building.code, Building.name, Unit.code,
+               CollectionCase.ownership_id, Owner.name, CollectionCase.arrears, CollectionCase.oldest_due,
+               CollectionCase.stage_code, hold_reason, _disputed(), _on_plan(), User.display_name,
+               CollectionCase.next_action_on)
+        .join(Unit, Unit.id == CollectionCase.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Community, Community.id == CollectionCase.community_id)
+        .join(Owner, Owner.id == CollectionCase.owner_id)
+        .outerjoin(User, User.id == CollectionCase.responsible_user_id)
+        .where(*queue_conditions(company_id, today, filters))
+        .order_by(*_order(filters, rank))
+    )
+    result = session.execute(query.execution_options(yield_per=EXPORT_CHUNK))
+    for chunk in result.partitions():
+        names = _party_names(session, [row[5] for row in chunk])
+        for (case_id, community, b_code, b_name, unit, ownership_id, owner, arrears, oldest, stage, reason,
+             disputed, on_plan, responsible, next_on) in chunk:
+            yield ExportRow(case_id, community, b_name or b_code, unit, names.get(ownership_id, (owner,)), arrears,
+                            oldest, stage, reason is not None, reason, bool(disputed), bool(on_plan), responsible,
+                            next_on)
+
+
+def _party_names(session: Session, ownership_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The owners' names of each ownership, in party order."""
+    names: dict[int, list[str]] = {}
+    if ownership_ids:
+        for ownership_id, name in session.execute(
+            select(OwnershipParty.ownership_id, Owner.name).join(Owner, Owner.id == OwnershipParty.owner_id)
+            .where(OwnershipParty.ownership_id.in_(sorted(set(ownership_ids))))
+            .order_by(OwnershipParty.ownership_id, OwnershipParty.position)
+        ):
+            names.setdefault(ownership_id, []).append(name)
+    return {key: tuple(value) for key, value in names.items()}
+
+
+def stage_order(session: Session, company_id: int) -> list[str]:
+    """The company's stage codes in escalation order (default policy first, by position), then any
+    other code still carried by a case, alphabetically: the queue's stage sort and filter list."""
+    ordered: list[str] = []
+    for code in session.scalars(
+        select(EscalationStage.code).join(EscalationPolicy, EscalationPolicy.id == EscalationStage.policy_id)
+        .where(EscalationPolicy.company_id == company_id)
+        .order_by(EscalationPolicy.community_id.is_not(None), EscalationPolicy.id, EscalationStage.position)
+    ):
+        if code not in ordered:
+            ordered.append(code)
+    return ordered + [code for code in stage_codes(session, company_id) if code not in ordered]
+
+
+def community_buildings(session: Session, company_id: int, community_id: int) -> list[Building]:
+    """The buildings of one of the company's communities (the queue's building filter)."""
+    return list(session.scalars(
+        select(Building).join(Community, Community.id == Building.community_id)
+        .where(Community.company_id == company_id, Building.community_id == community_id)
+        .order_by(Building.code)
+    ))
 
 
 def stage_codes(session: Session, company_id: int) -> list[str]:
@@ -385,7 +598,7 @@ def batch_letters(session: Session, company_id: int, batch_id: int) -> tuple[Let
     return batch, _letter_rows(session, messages)
 
 
-def letters_awaiting_result(session: Session, company_id: int, *, limit: int = 200) -> list[LetterRow]:
+def letters_awaiting_result(session: Session, company_id: int, *, limit: int | None = 200) -> list[LetterRow]:
     """Letters handed to the post (or hand delivery) with no delivery result recorded yet."""
     no_result = ~exists().where(Delivery.message_id == OutboundMessage.id)
     messages = session.scalars(
@@ -458,3 +671,63 @@ __all__ = [
     "letters_awaiting_result", "letters_waiting_for_batch", "message_row", "owner_in_company", "run_counts",
     "run_history", "stage_codes", "stop_list", "stored_file", "unknown_messages", "work_queue",
 ]
+
+
+# ---------------------------------------------------------------- Excel exports of these lists
+# Headers are msgids (the web translates them); ``label`` names stored codes in the user's language.
+
+ExportLabel = Callable[[str, object], str]
+
+RUN_EXPORT_COLUMNS = (
+    Column(N_("Run"), 8), Column(N_("As of"), 12), Column(N_("Started (UTC)"), 17), Column(N_("Trigger"), 12),
+    Column(N_("Started by"), 16), Column(N_("Dry run"), 8), Column(N_("Status"), 12),
+    Column(N_("evaluated"), 10), Column(N_("opened"), 10), Column(N_("reopened"), 10), Column(N_("advanced"), 10),
+    Column(N_("closed"), 10), Column(N_("prepared"), 10), Column(N_("sent"), 10), Column(N_("failed"), 10),
+    Column(N_("Waiting for review"), 12), Column(N_("Errors"), 40),
+)
+EXPORT_CHUNK = 500
+
+
+def run_export(session: Session, company_id: int, label: ExportLabel) -> Iterator[tuple[Any, ...]]:
+    """Every run of the company (the run history without paging), in RUN_EXPORT_COLUMNS order."""
+    result = session.scalars(
+        select(EscalationRun).where(EscalationRun.company_id == company_id)
+        .order_by(EscalationRun.started_at.desc(), EscalationRun.id.desc())
+    )
+    while runs := result.fetchmany(EXPORT_CHUNK):
+        sent, failed, waiting = _message_counts(session, [r.id for r in runs])
+        for run in runs:
+            counts = {k: int(v) for k, v in (run.counts or {}).items() if isinstance(v, int)}
+            counts["sent"], counts["failed"] = sent.get(run.id, 0), failed.get(run.id, 0)
+            yield (run.id, run.as_of, run.started_at, run.trigger, run.actor, run.dry_run,
+                   label("run_status", run.status), *(counts.get(key, 0) for key in RUN_COUNT_KEYS),
+                   waiting.get(run.id, 0), "; ".join(str(e) for e in run.errors or []))
+
+
+LETTER_EXPORT_COLUMNS = (
+    Column(N_("Message"), 9), Column(N_("Letter batch"), 9), Column(N_("Owner"), 20), Column(N_("Address"), 40),
+    Column(N_("Channel"), 12), Column(N_("Status"), 10), Column(N_("Sent (UTC)"), 17),
+    Column(N_("Delivery result"), 28), Column(N_("Date of the result"), 12), Column(N_("Tracking number"), 18),
+    Column(N_("Signed by"), 14),
+)
+
+
+def letter_export(session: Session, company_id: int, label: ExportLabel, *,
+                  batch_id: int | None = None) -> Iterator[tuple[Any, ...]]:
+    """The letters of a batch, or (no batch) every letter still awaiting a delivery result; one row
+    per letter with its latest recorded result."""
+    if batch_id is None:
+        rows = letters_awaiting_result(session, company_id, limit=None)
+    else:
+        rows = batch_letters(session, company_id, batch_id)[1]
+    for row in rows:
+        message, last = row.message, (row.deliveries[-1] if row.deliveries else None)
+        yield (message.id, message.letter_batch_id, row.owner.name, message.address,
+               label("channel", message.channel), label("message_status", message.status), message.sent_at,
+               label("delivery_result", last.result) if last else "", last.occurred_on if last else None,
+               (last.tracking_number or "") if last else "", (last.signed_by or "") if last else "")
+
+
+__all__ += ["LETTER_EXPORT_COLUMNS", "RUN_EXPORT_COLUMNS", "letter_export", "run_export"]
+__all__ += ["ExportRow", "PAUSE_KINDS", "QUEUE_SORTS", "QueuePage", "community_buildings", "export_rows",
+            "matching_case_ids", "queue_conditions", "stage_order"]

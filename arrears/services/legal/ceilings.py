@@ -10,16 +10,19 @@ replacement removes a wrong row from routing while keeping it in the history.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from arrears.documents.xlsx import Column
 from arrears.domain.money import MoneyError, parse_money
 from arrears.domain.routing import (
     Ceiling,
     ceiling_warnings,
+    is_stale,
     load_published_ceilings,
     province_key,
 )
@@ -199,3 +202,22 @@ def _insert(session: Session, actor: Actor, values: dict[str, Any], *, replaces:
                  effective_from=row.effective_from, checked_on=row.checked_on, source=row.source,
                  replaces_id=row.replaces_id, warnings=warnings)
     return row
+
+
+# ---------------------------------------------------------------- Excel export of the list
+
+CEILING_EXPORT_COLUMNS = (
+    Column(N_("Province"), 12), Column(N_("Ceiling (CNY)"), 14, money=True),
+    Column(N_("Wage figure (CNY)"), 16, money=True), Column(N_("Effective from"), 12), Column(N_("Source"), 50),
+    Column(N_("Checked on"), 12), Column(N_("Status"), 10), Column(N_("Replaces row"), 10),
+    Column(N_("Checked more than 13 months ago"), 12),
+)
+
+
+def ceiling_export(session: Session, today: dt.date, label: Callable[[str, object], str], *,
+                   include_retired: bool = False) -> list[tuple[Any, ...]]:
+    """The rows the list shows (current, or the whole history), in CEILING_EXPORT_COLUMNS order."""
+    return [(row.province, row.amount, row.wage_figure, row.effective_from, row.source, row.checked_on,
+             label("ceiling_status", "retired" if row.retired else "current"), row.replaces_id,
+             not row.retired and is_stale(to_domain(row), today))
+            for row in list_ceilings(session, include_retired=include_retired)]
