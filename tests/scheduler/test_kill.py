@@ -37,6 +37,8 @@ from arrears.persistence.models import (
     LetterBatch,
     MessageAction,
     OutboundMessage,
+    OwnerLink,
+    OwnerRequest,
 )
 from arrears.services import leases
 from arrears.services.actor import Actor
@@ -69,7 +71,7 @@ def portfolio(app: Flask) -> set[tuple[int, str]]:
     with runtime.transaction() as session:
         load_demo(session, today=TODAY, scale=SCALE)
         # The demo ends with an escalation run: start from the ledger alone.
-        for model in (Delivery, MessageAction, OutboundMessage, LetterBatch, EscalationAction, CaseStage,
+        for model in (OwnerRequest, OwnerLink, Delivery, MessageAction, OutboundMessage, LetterBatch, EscalationAction, CaseStage,
                       CollectionCase, EscalationRun):
             session.execute(delete(model))
     company_id = _company_id(app)

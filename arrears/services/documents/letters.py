@@ -9,7 +9,12 @@ statement of account. Builders read the database and hand plain data to the temp
   beside the principal, never inside it (L7, "Definitions").
 * The reference (ARR-2026-000123) names the outbox message (``letter_reference``); the case ids
   are printed too, so a letter leads back to its case and its message record.
-* Letters are Chinese for now (the owner's language comes with issue 6).
+* Letters follow the owner's language: ``en`` renders the English variants in
+  ``templates/documents/en/`` (reminder, demand, statement of account); anything else is Chinese,
+  the default. Court documents are always Chinese (they are not built here).
+* Reminders and demands print the owner's self-service link per unit (text and QR code): the
+  unrevoked, unexpired link of the owner and unit — issued when the message was created — read
+  here, never created (rendering is read-only).
 """
 
 from __future__ import annotations
@@ -39,7 +44,10 @@ from arrears.persistence.models import (
     Unit,
 )
 
+from arrears.persistence.base import utcnow
+
 from ..errors import N_, ServiceError
+from ..selfservice.links import LinkSigner, active_link, default_signer
 from ..escalation.letters import letter_reference, message_id_of
 from ..statements import unit_statement
 from ..tenancy import get_company, get_scoped
@@ -55,6 +63,13 @@ ARTICLE_944 = (
 )
 #: Actions serious enough for the formal demand (催告函) rather than the reminder.
 DEMAND_ACTIONS = frozenset({Action.DEMAND, Action.NOTICE_CANDIDATE, Action.MEDIATION_REFERRAL, Action.LEGAL_READY})
+ENGLISH = "en"
+POLICY_TEXT_EN = {
+    AllocationPolicy.PRINCIPAL_FIRST: ("principal first: payments settle each period's principal in order of due date, "
+                                       "late fees last"),
+    AllocationPolicy.STATUTORY: ("statutory order: costs first, then late fees, then principal (Civil Code of the "
+                                 "PRC, art. 561)"),
+}
 POLICY_TEXT = {
     AllocationPolicy.PRINCIPAL_FIRST: "先本金后违约金：按应缴日期先后冲抵各期本金，违约金最后冲抵",
     AllocationPolicy.STATUTORY: "法定顺序：先费用，再违约金，后本金（《中华人民共和国民法典》第五百六十一条）",
@@ -88,6 +103,15 @@ class LetterRow:
 
 
 @dataclass(frozen=True)
+class SelfServiceLink:
+    """The owner's self-service link for one unit, as printed: the URL and its QR code."""
+
+    unit: str
+    url: str
+    qr: str  # an SVG data: URI
+
+
+@dataclass(frozen=True)
 class Letter:
     kind: str  # reminder_letter | demand_letter
     title: str
@@ -103,6 +127,8 @@ class Letter:
     claim_late_fee: bool = False
     late_fee_basis: str = ""  # the contract's late-fee clause in words
     contract_name: str = ""
+    language: str = "zh_CN"
+    links: tuple[SelfServiceLink, ...] = ()
 
     @property
     def principal(self) -> Decimal:
@@ -114,11 +140,11 @@ class Letter:
 
     @property
     def unit_label(self) -> str:
-        return "；".join(self.units)
+        return ("; " if self.language == ENGLISH else "；").join(self.units)
 
     @property
     def periods(self) -> str:
-        return periods_summary([row.period for row in self.rows])
+        return periods_summary([row.period for row in self.rows], self.language)
 
     @property
     def several_units(self) -> bool:
@@ -181,8 +207,26 @@ class StatementOfAccount:
         return "、".join(self.debtor_names)
 
 
-def periods_summary(labels: Sequence[str]) -> str:
+def document_language(language: str | None) -> str:
+    """``en`` for English-speaking owners (en, en_US, en-GB), else the default zh_CN."""
+    base = (language or "").replace("-", "_").split("_")[0].lower()
+    return ENGLISH if base == ENGLISH else "zh_CN"
+
+
+def template_for(kind: str, language: str) -> str:
+    return f"{ENGLISH}/{kind}.html" if language == ENGLISH else f"{kind}.html"
+
+
+def periods_summary(labels: Sequence[str], language: str = "zh_CN") -> str:
     """The periods a letter names, in words: up to four listed, else first 至 last and the count."""
+    if language == ENGLISH:
+        raw = list(dict.fromkeys(label for label in labels if label))
+        if not raw:
+            return ""
+        count = f"{len(raw)} period{'s' if len(raw) > 1 else ''}"
+        if len(raw) <= 4:
+            return f"{', '.join(raw)} ({count})"
+        return f"{raw[0]} to {raw[-1]} ({count})"
     names = list(dict.fromkeys(period_text(label) for label in labels if label))
     if not names:
         return ""
@@ -191,11 +235,16 @@ def periods_summary(labels: Sequence[str]) -> str:
     return f"{names[0]}至{names[-1]}期间（共{len(names)}期）"
 
 
-def late_fee_basis(community: Community) -> str:
+def late_fee_basis(community: Community, language: str = "zh_CN") -> str:
     """The contract's late-fee clause in words ('' when there is none)."""
     rate = community.late_fee_rate_per_day
     if not rate:
         return ""
+    if language == ENGLISH:
+        text = f"a late fee of {_percent(rate)} of the overdue principal per day"
+        if community.late_fee_cap_ratio is not None:
+            text += f", capped at {_percent(community.late_fee_cap_ratio)} of each period's fee"
+        return text
     text = f"按逾期未付本金每日{_percent(rate)}计收违约金"
     if community.late_fee_cap_ratio is not None:
         text += f"，每期违约金总额以该期费用的{_percent(community.late_fee_cap_ratio)}为限"
@@ -239,7 +288,8 @@ def letter_for_message(session: Session, company: Company, message: OutboundMess
     if owner is None or first_unit is None:
         raise ServiceError(N_("the letter's owner or unit no longer exists"))
     community = first_unit.community
-    basis = late_fee_basis(community)
+    language = document_language(owner.language)
+    basis = late_fee_basis(community, language)
     claim = bool(basis) if claim_late_fees is None else (claim_late_fees and bool(basis))
     claim = claim and kind == "demand_letter"
     rows: list[LetterRow] = []
@@ -260,7 +310,7 @@ def letter_for_message(session: Session, company: Company, message: OutboundMess
     reference = _reference(message, actions, on)
     address = message.address if message is not None and message.channel in (Channel.LETTER, Channel.HAND) else ""
     address = address or owner.service_address or f"{community.address} {community.name} {first_unit.code}"
-    title = "催告函" if kind == "demand_letter" else "物业服务费缴费提醒函"
+    title = _TITLES[language][kind]
     letter = Letter(
         kind=kind, title=title, reference=reference,
         case_ids=tuple(dict.fromkeys(a.case_id for a in actions if a.case_id is not None)),
@@ -268,11 +318,37 @@ def letter_for_message(session: Session, company: Company, message: OutboundMess
         address_lines=tuple(line.strip() for line in address.splitlines() if line.strip()),
         units=tuple(dict.fromkeys(unit_label(u) for u in units.values() if u is not None)),
         rows=tuple(rows), deadline_days=deadline_days, claim_late_fee=claim, late_fee_basis=basis,
-        contract_name=community.contract_name)
-    return Built(template=f"{kind}.html", context={"company_name": company.name, "reference": reference,
+        contract_name=community.contract_name, language=language,
+        links=letter_links(session, owner.id, [u for u in units.values() if u is not None]))
+    return Built(template=template_for(kind, language), context={"company_name": company.name, "reference": reference,
                                                    "letter": letter, "legal_basis": LEGAL_BASIS,
                                                    "article_944": ARTICLE_944},
                  title=f"{title} {reference}", filename=f"{kind}-{reference}.pdf", author=company.name)
+
+
+_TITLES = {
+    "zh_CN": {"demand_letter": "催告函", "reminder_letter": "物业服务费缴费提醒函"},
+    ENGLISH: {"demand_letter": "Formal Demand for Payment", "reminder_letter": "Reminder: Property Service Fees"},
+}
+
+
+def signer() -> LinkSigner:
+    """How link URLs are made (the app's secret and public base URL, from the environment)."""
+    return default_signer()
+
+
+def letter_links(session: Session, owner_id: int, units: Sequence[Unit]) -> tuple[SelfServiceLink, ...]:
+    """The owner's usable self-service link for each unit of the letter (none: nothing printed)."""
+    from .notices import qr_data_uri
+
+    now, made = utcnow(), signer()
+    links = []
+    for unit in sorted(units, key=unit_label):
+        link = active_link(session, owner_id, unit.id, now=now)
+        if link is not None:
+            url = made.url(link)
+            links.append(SelfServiceLink(unit_label(unit), url, qr_data_uri(url)))
+    return tuple(links)
 
 
 def _late_fees(session: Session, company_id: int, unit_id: int, on: dt.date) -> dict[int, Decimal]:
@@ -340,17 +416,19 @@ def build_statement_of_account(session: Session, request: DocumentRequest) -> Bu
     statement = result.by_debtor.get(case.ownership_id) or result.statement
     debtor = result.debtors.get(case.ownership_id)
     names = debtor.names if debtor is not None else ()
+    owner = session.get(Owner, case.owner_id)
     if not names:
-        owner = session.get(Owner, case.owner_id)
         names = (owner.name,) if owner is not None else ()
-    labels = {line.key: period_text(line.label) for line in statement.lines}
+    language = document_language(owner.language if owner is not None else None)
+    english = language == ENGLISH
+    labels = {line.key: line.label if english else period_text(line.label) for line in statement.lines}
     rows = tuple(StatementRow(
         period=line.label, fee_item=line.fee_item, due=line.due_date, amount=line.amount, paid=line.paid,
         adjusted=line.adjusted, outstanding=line.outstanding, overdue=line.overdue,
         days_overdue=line.days_overdue, late_fee=line.late_fee.outstanding, time_barred=line.time_barred)
         for line in statement.lines)
     payer_ids = set(debtor.owner_ids) if debtor is not None else {case.owner_id}
-    payments = _payments(session, unit.id, payer_ids, as_of, labels)
+    payments = _payments(session, unit.id, payer_ids, as_of, labels, language)
     community = unit.community
     reference = f"ST-{as_of.year}-{case.id:06d}"
     data = StatementOfAccount(
@@ -361,10 +439,11 @@ def build_statement_of_account(session: Session, request: DocumentRequest) -> Bu
         total_adjusted=statement.total_adjusted, total_outstanding=statement.total_outstanding,
         overdue_outstanding=statement.overdue_outstanding, upcoming_outstanding=statement.upcoming_outstanding,
         credit=statement.credit, arrears=statement.arrears, late_fee=statement.late_fee_outstanding,
-        late_fee_basis=late_fee_basis(community), policy=POLICY_TEXT.get(statement.policy, str(statement.policy)),
+        late_fee_basis=late_fee_basis(community, language),
+        policy=(POLICY_TEXT_EN if language == ENGLISH else POLICY_TEXT).get(statement.policy, str(statement.policy)),
         time_barred_outstanding=statement.time_barred_outstanding)
-    title = "物业服务费对账单"
-    return Built(template="statement_of_account.html",
+    title = "Statement of Account" if language == ENGLISH else "物业服务费对账单"
+    return Built(template=template_for("statement_of_account", language),
                  context={"company_name": company.name, "reference": reference, "statement": data},
                  title=f"{title} {reference}", filename=f"statement_of_account-{case.id}-{as_of:%Y%m%d}.pdf",
                  author=company.name)
@@ -373,10 +452,15 @@ def build_statement_of_account(session: Session, request: DocumentRequest) -> Bu
 COMPONENT_TEXT = {Component.PRINCIPAL: "本金", Component.LATE_FEE: "违约金", Component.COST: "费用"}
 METHOD_TEXT = {"bank_transfer": "银行转账", "cash": "现金", "wechat": "微信支付", "alipay": "支付宝",
                "card": "银行卡", "pos": "POS刷卡"}
+COMPONENT_TEXT_EN = {Component.PRINCIPAL: "principal", Component.LATE_FEE: "late fee", Component.COST: "costs"}
+METHOD_TEXT_EN = {"bank_transfer": "bank transfer", "cash": "cash", "wechat": "WeChat Pay", "alipay": "Alipay",
+                  "card": "bank card", "pos": "POS"}
 
 
 def _payments(session: Session, unit_id: int, payer_ids: set[int], as_of: dt.date,
-              labels: Mapping[int, str]) -> tuple[PaymentRow, ...]:
+              labels: Mapping[int, str], language: str = "zh_CN") -> tuple[PaymentRow, ...]:
+    english = language == ENGLISH
+    components, methods = (COMPONENT_TEXT_EN, METHOD_TEXT_EN) if english else (COMPONENT_TEXT, METHOD_TEXT)
     payments = session.scalars(
         select(Payment).where(Payment.unit_id == unit_id, Payment.payer_id.in_(payer_ids),
                               Payment.received_on <= as_of,
@@ -390,11 +474,12 @@ def _payments(session: Session, unit_id: int, payer_ids: set[int], as_of: dt.dat
                 continue
             applied += allocation.amount
             label = labels.get(allocation.charge_id, f"#{allocation.charge_id}")
-            parts.append(f"{label} {COMPONENT_TEXT.get(allocation.component, str(allocation.component))} "
+            parts.append(f"{label} {components.get(allocation.component, str(allocation.component))} "
                          f"{allocation.amount:,.2f}")
         rows.append(PaymentRow(received_on=payment.received_on, receipt_ref=payment.receipt_ref,
-                               amount=payment.amount, method=METHOD_TEXT.get(payment.method, payment.method),
-                               applied="；".join(parts), unapplied=max(payment.amount - applied, ZERO)))
+                               amount=payment.amount, method=methods.get(payment.method, payment.method),
+                               applied=("; " if english else "；").join(parts),
+                               unapplied=max(payment.amount - applied, ZERO)))
     return tuple(rows)
 
 

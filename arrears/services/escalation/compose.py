@@ -7,8 +7,9 @@ do not import Flask):
   pre_due), looping over ``items`` (one per unit); ``kind`` is ``sms`` for SMS and ``email`` for
   the long form (e-mail, letter, hand delivery);
 * ``<template>.subject.txt`` — the subject when this template is the most serious in the message;
-* ``bundle.<kind>.txt`` — the layout around the sections: greeting, how to pay, how to dispute and
-  the company's contact. One owner's actions across all their units go out as one message (L17).
+* ``bundle.<kind>.txt`` — the layout around the sections: greeting, how to pay, how to dispute,
+  the company's contact and ``links`` — (unit, self-service URL) pairs, one per unit that has a
+  link (``Item.link_url``). One owner's actions across all their units go out as one message (L17).
 
 An unknown language falls back to its base language (en_US → en), then zh_CN; a template name
 with no files (e.g. one typed in the policy editor) falls back to the file for its action.
@@ -54,6 +55,7 @@ class Item:
     arrears: Decimal
     charges: tuple[ChargeLine, ...] = ()
     deadline_days: int | None = None
+    link_url: str = ""  # the owner's self-service link for this unit ('' = none)
 
     @property
     def periods(self) -> list[str]:
@@ -83,7 +85,7 @@ def compose(items: Sequence[Item], *, channel: Channel, language: str, owner_nam
     env = _environment(language)
     kind = "sms" if channel == Channel.SMS else "email"
     groups = _groups(env, items, kind)
-    context = {"owner_name": owner_name, "sender": sender, "as_of": as_of.isoformat()}
+    context = {"owner_name": owner_name, "sender": sender, "as_of": as_of.isoformat(), "links": _links(items)}
     sections = [env.get_template(name).render(items=group, **context).strip() for name, group in groups]
     body = env.get_template(f"bundle.{kind}.txt").render(sections=sections, **context)
     subject_name = groups[0][0].replace(f".{kind}.txt", ".subject.txt")
@@ -105,6 +107,12 @@ def _groups(env: Environment, items: Sequence[Item], kind: str) -> list[tuple[st
     for item in sorted(items, key=lambda i: (_rank(i.action), i.unit_label)):
         grouped.setdefault(_template_file(env, item, kind), []).append(item)
     return list(grouped.items())
+
+
+def _links(items: Sequence[Item]) -> list[tuple[str, str]]:
+    """One (unit, URL) pair per unit with a link, in unit order."""
+    links = {i.unit_label: i.link_url for i in sorted(items, key=lambda i: i.unit_label) if i.link_url}
+    return list(links.items())
 
 
 def _rank(action: Action) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from arrears.channels.base import OutgoingMessage, Receipt, SendOutcome, SendResult
 from arrears.domain.contact import ContactRules, next_send_time
-from arrears.domain.escalation import Channel
+from arrears.domain.escalation import Action, Channel
 from arrears.domain.limitation import DeliveryResult
 from arrears.persistence.enums import ActionStatus, MessageStatus
 from arrears.persistence.models import (
@@ -38,6 +38,7 @@ from arrears.persistence.models import (
     MessageAction,
     OutboundMessage,
     Owner,
+    OwnerLink,
     Unit,
 )
 
@@ -45,6 +46,7 @@ from .. import audit
 from ..actor import Actor
 from ..errors import N_, ServiceError
 from ..runtime import Runtime
+from ..selfservice.links import default_signer, link_for_message
 from ..tenancy import get_company, get_scoped
 from ..timezone import company_today
 from .compose import SEVERITY, Item, Sender, compose, items_from_charges
@@ -202,9 +204,10 @@ def _strip_note(reason: str | None) -> str:
 def _new_message(session: Session, company: Company, owner: Owner, actions: Sequence[EscalationAction],
                  channel: Channel, address: str, *, now: dt.datetime,
                  fallback_of: OutboundMessage | None = None) -> OutboundMessage:
+    links = _self_service_links(session, company, owner, actions, now=now)
     composed = compose(
         [Item(a.action, a.template, _unit_label(session, a.unit_id), a.arrears, items_from_charges(a.charges),
-              a.deadline_days) for a in actions],
+              a.deadline_days, links[a.unit_id][1] if a.unit_id in links else "") for a in actions],
         channel=channel, language=owner.language or "zh_CN", owner_name=owner.name,
         sender=Sender(company.name, company.address, company.collections_contact or company.phone or company.address),
         as_of=company_today(company, now))
@@ -216,8 +219,30 @@ def _new_message(session: Session, company: Company, owner: Owner, actions: Sequ
     session.flush()
     for action in actions:
         session.add(MessageAction(message_id=message.id, action_id=action.id))
+    for link, _ in links.values():
+        if link.message_id is None:  # minted for this message
+            link.message_id = message.id
     session.flush()
     return message
+
+
+def _self_service_links(session: Session, company: Company, owner: Owner, actions: Sequence[EscalationAction], *,
+                        now: dt.datetime) -> dict[int, tuple[OwnerLink, str]]:
+    """unit id → (link, URL) for every unit of a reminder, demand or later action in the message:
+    a still-valid link of the owner and unit is reused, else one is issued in this transaction."""
+    units = list(dict.fromkeys(a.unit_id for a in actions if a.action != Action.PRE_DUE_NOTICE))
+    if not units:
+        return {}
+    signer = default_signer()
+    result = {}
+    for unit_id in units:
+        try:
+            link = link_for_message(session, _system("outbox"), company.id, owner.id, unit_id, now=now)
+        except ServiceError as exc:  # e.g. no ownership record links the owner to the unit
+            log.warning("no self-service link for owner %s, unit %s: %s", owner.id, unit_id, exc)
+            continue
+        result[unit_id] = (link, signer.url(link))
+    return result
 
 
 # --------------------------------------------------------------------------- dispatch
