@@ -9,12 +9,13 @@ csrf = CSRFProtect()
 
 
 def register_web(app: Flask) -> None:
-    from . import access, api, auth, billing, errors, home, i18n, imports, jobs, labels, payments, transaction, units
+    from . import access, api, auth, billing, errors, formatting, home, i18n, imports, jobs, labels, payments, transaction, units
     from . import batches, cases, deliveries, documents, escalation
-    from . import ceilings, legal, notices
+    from . import ceilings, legal, notices, owner_requests, reports, selfservice
 
     csrf.init_app(app)
     i18n.init_app(app)
+    formatting.init_app(app)
     labels.init_app(app)
     transaction.init_app(app)
     access.init_app(app)
@@ -22,6 +23,7 @@ def register_web(app: Flask) -> None:
     for blueprint in (
         auth.bp, home.bp, units.bp, payments.bp, billing.bp, imports.bp, jobs.bp, api.bp,
         escalation.bp, cases.bp, batches.bp, deliveries.bp, documents.bp,
-        notices.bp, notices.public_bp, legal.bp, ceilings.bp,
+        notices.bp, notices.public_bp, legal.bp, ceilings.bp, reports.bp, owner_requests.bp,
+        selfservice.bp,
     ):
         app.register_blueprint(blueprint)

@@ -96,7 +96,10 @@ def act_for(membership: Membership) -> None:
 def init_app(app: Flask) -> None:
     @app.before_request
     def _enforce() -> Any:
-        if request.endpoint in (None, "static"):
+        if request.endpoint == "static":
+            return None
+        if request.endpoint is None:  # an unknown address: the 404 page still shows who is signed in
+            _load_user(optional=True)
             return None
         view = app.view_functions.get(request.endpoint)
         if view is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, g, jsonify, render_template
+from sqlalchemy import select
 
 from arrears.persistence.models import BackgroundJob
 from arrears.services.jobs import live_progress
@@ -18,6 +19,18 @@ def _job(job_id: int) -> BackgroundJob:
     if job is None or job.company_id != current_company_id():
         abort(404)
     return job
+
+
+@bp.get("/")
+@allow(EVERYONE)
+def index():  # type: ignore[no-untyped-def]
+    """The user's own recent jobs in this company: where to find work they left running."""
+    jobs = db().scalars(
+        select(BackgroundJob).where(BackgroundJob.company_id == current_company_id(),
+                                    BackgroundJob.created_by == g.user.username)
+        .order_by(BackgroundJob.id.desc()).limit(30)
+    ).all()
+    return render_template("web/jobs/index.html", jobs=jobs)
 
 
 @bp.get("/<int:job_id>")

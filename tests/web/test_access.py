@@ -112,3 +112,13 @@ def test_a_lawyer_reaches_no_company_data_outside_their_legal_cases(no_csrf: Fla
         assert client.get(path).status_code == 403, path
     home = client.get("/")
     assert home.status_code == 302 and home.headers["Location"].endswith("/legal/mine")
+
+
+def test_an_unknown_address_shows_the_signed_in_menu(no_csrf: Flask, client: FlaskClient) -> None:
+    mine = make_tenant(no_csrf, "a")
+    assert "logout" not in client.get("/no-such-page").get_data(as_text=True)
+    login(client, mine.usernames[Role.ACCOUNTANT])
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "/units/" in page and "logout" in page  # the staff menu and the sign-out form
