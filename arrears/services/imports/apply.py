@@ -50,9 +50,11 @@ def _insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) 
 
 class Writer:
     def __init__(self, session: Session, actor: Actor, world: World, *, today: dt.date, batch_id: int | None,
-                 progress: Callable[[str], None]) -> None:
+                 progress: Callable[[str], None], written: Callable[..., None] | None = None) -> None:
         self.session, self.actor, self.world, self.today = session, actor, world, today
         self.batch_id, self.progress = batch_id, progress
+        # written(sheet) once a sheet is written, written(sheet, done, total) along the way
+        self.written = written or (lambda *_args: None)
         self.company_id = world.company.id
         self.owner_ids = {k: o.id for k, o in world.owners.items() if o.id is not None}
         self.community_ids = {c: v["id"] for c, v in world.communities.items() if v.get("id") is not None}
@@ -63,15 +65,23 @@ class Writer:
     def run(self) -> None:
         plan = self.world.plan
         self._owners()
+        self.written("owners")
         self._communities()
+        self.written("communities")
         self._fee_items()
         self._schedules()
+        self.written("fee_schedules")
         self._units()
+        self.written("units")
         self._ownerships()
+        self.written("ownerships")
         self._charges()
+        self.written("charges")
         self.progress(f"master data written; {len(plan.interruptions)} interruptions, {len(plan.payments)} payments to post")
         self._interruptions()
+        self.written("interruptions")
         self._payments()
+        self.written("payments")
 
     def _owners(self) -> None:
         rows = [{"company_id": self.company_id, **values, "kind": OwnerKind(values["kind"])}
@@ -174,6 +184,10 @@ class Writer:
             except ServiceError as exc:
                 raise ApplyError("interruptions", row, str(exc)) from exc
 
+    def _payment_progress(self, done: int, total: int) -> None:
+        self.progress(f"payments {done}/{total}")
+        self.written("payments", done, total)
+
     def _payments(self) -> None:
         """All payments in one batch: the unit ledgers are loaded once and applied in date order."""
         ordered = sorted(self.world.plan.payments, key=lambda p: (p[1]["received_on"], p[0]))
@@ -189,6 +203,6 @@ class Writer:
         try:
             record_payments(self.session, self.actor, self.company_id, inputs, today=self.today,
                             import_batch_id=self.batch_id,
-                            progress=lambda done, total: self.progress(f"payments {done}/{total}"))
+                            progress=self._payment_progress)
         except PaymentRowError as exc:
             raise ApplyError("payments", ordered[exc.index][0], str(exc)) from exc
