@@ -71,6 +71,24 @@ LABELS: dict[str, dict[str, object]] = {
         "advanced": _l("advanced"), "closed": _l("closed"), "stayed": _l("stayed"), "paused": _l("paused"),
         "prepared": _l("prepared"), "pre_due": _l("pre-due notices"), "sent": _l("sent"), "failed": _l("failed"),
     },
+    # the same names as the templates' macros (notices/_status.html, legal/_labels.html), for exports
+    "notice_status": {
+        "current": _l("Current"), "expired": _l("Posting period over"), "take_down": _l("To be taken down"),
+        "superseded": _l("Superseded"), "withdrawn": _l("Withdrawn"), "draft": _l("Draft (not approved)"),
+    },
+    "legal_state": {
+        "drafted": _l("drafted"), "filed": _l("filed"), "mediation": _l("in mediation"),
+        "payment_order_issued": _l("payment order issued"), "objection_raised": _l("objection raised"),
+        "title_effective": _l("title effective"), "enforcement_applied": _l("enforcement applied"),
+        "dishonest_applied": _l("dishonest-list application filed"), "listed": _l("listed as dishonest debtor"),
+        "deletion_requested": _l("deletion requested"), "deleted": _l("deleted from the list"),
+        "paid": _l("paid (closed)"), "withdrawn": _l("withdrawn"), "dismissed": _l("dismissed"),
+    },
+    "legal_route": {
+        "payment_order": _l("payment order"), "small_claims": _l("small claims"),
+        "simplified": _l("simplified procedure"), "ordinary": _l("ordinary procedure"), "arbitration": _l("arbitration"),
+    },
+    "ceiling_status": {"current": _l("current"), "retired": _l("retired")},
     "timeline": {
         "charge": _l("charge"), "payment": _l("payment"), "stage": _l("stage entered"), "action": _l("action"),
         "message": _l("message"), "delivery": _l("delivery"), "hold": _l("hold"), "dispute": _l("dispute"),

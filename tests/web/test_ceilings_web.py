@@ -62,7 +62,7 @@ def test_add_replace_and_history(no_csrf: Flask, client: FlaskClient) -> None:
     old, new = _rows(no_csrf)
     assert old.retired and not new.retired and new.replaces_id == old.id and new.amount == 50500
     page = client.get(f"/ceilings/{new.id}").get_data(as_text=True)
-    assert "50500.00" in page and "50000.00" in page and "retired" in page  # the history
+    assert "50,500.00" in page and "50,000.00" in page and "retired" in page  # the history
     assert "checked more than 13 months" not in page.lower().replace("checked more than 13 months ago: routing", "")
     current = client.get("/ceilings/").get_data(as_text=True)
     assert f'/ceilings/{old.id}"' not in current and f'/ceilings/{new.id}"' in current

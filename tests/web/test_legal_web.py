@@ -82,7 +82,7 @@ def test_a_manager_opens_a_legal_case_from_the_collection_case(no_csrf: Flask, c
     text = page.get_data(as_text=True)
     assert "What stands against" in text or "stands against" in text
     assert "Proposed route" in text and "Court fee (CNY)" in text
-    assert "2026-01" in text  # a charge row
+    assert "<td>2026Q1</td>" in text and "Jan 15, 2026" in text  # a charge row: period and due date
     assert f'value="{w.user_ids[Role.LAWYER]}"' in text  # the company's lawyer can be chosen
     assert f'value="{w.user_ids[Role.ACCOUNTANT]}"' not in text  # only LAWYER members
     response = client.post(f"/legal/open/{w.case_id}", data={
@@ -261,7 +261,7 @@ def test_the_title_and_withdrawal_through_their_forms(no_csrf: Flask, client: Fl
         assert legal is not None and legal.state == LegalState.TITLE_EFFECTIVE
         assert (legal.awarded_principal, legal.awarded_costs) == (Decimal("2062.80"), Decimal("50.00"))
     page = client.get(f"/legal/{legal_id}").get_data(as_text=True)
-    assert "2212.80" in page and "last day of the performance period" in page
+    assert "2,212.80" in page and "last day of the performance period" in page
     assert client.post(f"/legal/{legal_id}/steps/nonsense", data={}).status_code == 404
     assert client.post(f"/legal/{legal_id}/steps/withdraw", data={"on": today.isoformat()}).status_code == 400
     assert client.post(f"/legal/{legal_id}/steps/withdraw",
@@ -342,7 +342,7 @@ def test_the_title_form_and_the_enforcement_application_download_is_audited(no_c
     _to_title(no_csrf, w, legal_id)
     login_en(client, w.users[Role.MANAGER])
     page = client.get(f"/legal/{legal_id}").get_data(as_text=True)
-    assert "title effective" in page and "2212.80" in page  # awarded total in the figures
+    assert "title effective" in page and "2,212.80" in page  # awarded total in the figures
     assert "last day to apply for enforcement" in page  # the deadline list
     assert "Record the enforcement application" in page
     assert "/documents/enforcement_application" in page and "/documents/deletion_request" not in page

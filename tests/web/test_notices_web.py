@@ -184,7 +184,7 @@ def test_public_page_shows_current_or_superseded_and_nothing_personal(app: Flask
     old = client.get(f"/n/{draft_hash}")
     assert old.status_code == 200
     for page, state in ((current.data.decode(), "current"), (old.data.decode(), "superseded")):
-        assert "金陵花园" in page and "2026-05-01" in page
+        assert "金陵花园" in page and "2026年5月1日" in page
         for name, id_number, phone in site.owners:
             assert name not in page and id_number not in page and phone not in page
         for room in ("1-1-101", "1-1-102", "800.00", "600.00"):
