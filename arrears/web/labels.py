@@ -32,6 +32,12 @@ LABELS: dict[str, dict[str, object]] = {
         "notice_candidate": _l("public notice candidate"), "mediation_referral": _l("mediation referral"),
         "legal_ready": _l("ready for legal filing"),
     },
+    # the stage codes of the default policy (a company's own codes show as they are)
+    "stage_code": {
+        "pre_due": _l("pre-due notice"), "reminder_1": _l("First reminder"), "reminder_2": _l("Second reminder"),
+        "demand": _l("formal written demand"), "public_notice": _l("public notice candidate"),
+        "mediation": _l("mediation referral"), "legal_ready": _l("ready for legal filing"),
+    },
     "channel": {"email": _l("e-mail"), "sms": _l("SMS"), "letter": _l("printed letter"),
                 "hand": _l("hand delivery"), "": _l("all channels")},
     "action_status": {"prepared": _l("prepared"), "approved": _l("approved"), "removed": _l("removed"),

@@ -59,3 +59,11 @@ def page(live_server: str):  # type: ignore[no-untyped-def]
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Screenshots of the main pages (ARREARS_SCREENSHOTS, else pytest's tmp dir): tests/browser/support.py."""
+    from tests.browser.support import Shots
+
+    return Shots.from_env(tmp_path_factory.getbasetemp() / "screenshots")
