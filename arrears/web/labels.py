@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+
+from .formatting import money
+
+# The sweep writes an action's reason in one fixed form (services/escalation/sweep.py) so that the
+# stored record reads the same in every language; it is translated for display only.
+_SWEEP_REASON = re.compile(r"^(\d+) days overdue; (\d+) periods?; ¥([\d,]+\.\d\d)(?: \(after (.+)\))?$")
 
 LABELS: dict[str, dict[str, object]] = {
     "role": {
@@ -110,8 +120,29 @@ def label(kind: str, value: object) -> str:
     return str(LABELS.get(kind, {}).get(str(key), key))
 
 
+def action_reason(reason: str | None) -> str:
+    """An escalation action's stored reason in the current language, line by line; a line that is
+    not in the sweep's form (a person's note, an outbox note) shows as it was written."""
+    return "\n".join(_reason_line(line) for line in (reason or "").splitlines())
+
+
+def _reason_line(line: str) -> str:
+    found = _SWEEP_REASON.match(line)
+    if found is None:
+        return line
+    days, periods, amount, skipped = found.groups()
+    text = ngettext("%(days)s days overdue; %(num)d overdue period; %(amount)s yuan",
+                    "%(days)s days overdue; %(num)d overdue periods; %(amount)s yuan", int(periods),
+                    days=days, amount=money(Decimal(amount.replace(",", ""))))
+    if skipped:
+        stages = "、".join(label("stage_code", code.strip()) for code in skipped.split(","))
+        text += " " + _("(after %(stages)s)", stages=stages)
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
+    app.jinja_env.filters["action_reason"] = action_reason
     app.jinja_env.globals["job_labels"] = _job_labels
 
 
@@ -119,4 +150,4 @@ def _job_labels() -> dict[str, str]:
     return {key: str(value) for key, value in LABELS["job_status"].items()}
 
 
-__all__: list[str] = ["label", "init_app"]
+__all__: list[str] = ["action_reason", "label", "init_app"]

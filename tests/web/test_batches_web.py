@@ -200,7 +200,8 @@ def test_a_real_nightly_run_is_reviewed_approved_and_queued(no_csrf: Flask, clie
     assert f"/runs/{result.run_id}\"" in history
     page = client.get(f"/runs/{result.run_id}").get_data(as_text=True)
     for action in actions:
-        assert action.reason.split("\n")[0] in page
+        days = action.reason.split(" ", 1)[0]  # the stored reason, shown in the UI's language
+        assert f"{days} days overdue; 3 overdue periods;" in page and "(after First reminder" in page
     waiting = [i for i, s in zip(ids, _statuses(no_csrf, ids)) if s == "prepared"]
     if waiting:
         ask = client.post(f"/runs/{result.run_id}/decide", data={"decision": "approve_all"})
