@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from arrears.domain.allocation import AllocationPolicy
+from arrears.domain.unitcode import natural_key
 
 from .base import Base, Rate, TimestampMixin
 from .enums import OwnerKind, UnitType, db_enum
@@ -75,6 +77,12 @@ class Building(Base):
     __table_args__ = (UniqueConstraint("community_id", "code"),)
 
 
+def _sort_key_default(context: Any) -> str | None:
+    """Column default for Core inserts (imports, bulk loads) that give only the code."""
+    code = context.get_current_parameters().get("code")
+    return natural_key(code) if code is not None else None
+
+
 class Unit(TimestampMixin, Base):
     """A billable property; `code` reads building-entrance-room, e.g. 1-2-301."""
 
@@ -85,6 +93,8 @@ class Unit(TimestampMixin, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
+    # natural_key(code), so lists order 1-2-301 before 1-10-101; filled on every insert (ORM or Core)
+    sort_key: Mapped[str | None] = mapped_column(String(120), default=_sort_key_default)
     area: Mapped[Decimal] = mapped_column()
     unit_type: Mapped[UnitType] = mapped_column(db_enum(UnitType, "unit_type"), default=UnitType.RESIDENTIAL)
     delivered_on: Mapped[dt.date | None]
@@ -98,7 +108,13 @@ class Unit(TimestampMixin, Base):
         # Search anywhere in a code (ILIKE '%…%') through a trigram index on PostgreSQL (pg_trgm);
         # SQLite builds a plain index from the same definition.
         Index("ix_unit_code_trgm", "code", postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"}),
+        Index("ix_unit_community_sort", "community_id", "sort_key", "id"),
     )
+
+    @validates("code")
+    def _keep_sort_key(self, _key: str, code: str) -> str:
+        self.sort_key = natural_key(code)
+        return code
 
 
 class Owner(TimestampMixin, Base):

@@ -86,7 +86,7 @@ def _filter_units(query: Any, company_id: int, as_of: dt.date, community_id: int
     return query
 
 
-UNIT_ORDER = (Unit.community_id, Unit.code, Unit.id)
+UNIT_ORDER = (Unit.community_id, Unit.sort_key, Unit.id)  # 1-2-301 before 1-10-101 (ix_unit_community_sort)
 
 
 def _units_query(company_id: int, as_of: dt.date, community_id: int | None, search: str,

@@ -42,6 +42,7 @@ from arrears.domain.allocation import AllocationPolicy
 from arrears.domain.calendar import load_default_calendar
 from arrears.domain.escalation import Action
 from arrears.domain.statement import Statement, build_statement
+from arrears.domain.unitcode import natural_key
 from arrears.persistence.enums import ActionStatus, CaseStatus, PlanStatus
 from arrears.persistence.models import (
     Building,
@@ -173,8 +174,8 @@ def select_entries(session: Session, company_id: int, community_id: int, *, as_o
             "oldest_due": min(line.due_date for line in lines).isoformat(),
             "amount": str(statement.arrears),
         })
-    entries.sort(key=lambda e: (_natural(e["building"]), _natural(e["unit"])))
-    return Selection(entries, {k: sorted(set(v), key=_natural) for k, v in excluded.items()})
+    entries.sort(key=lambda e: (natural_key(e["building"]), natural_key(e["unit"])))
+    return Selection(entries, {k: sorted(set(v), key=natural_key) for k, v in excluded.items()})
 
 
 def _current_ownerships(session: Session, unit_ids: Sequence[int], as_of: dt.date,
@@ -230,28 +231,6 @@ def _run_text(start: dt.date, end: dt.date) -> str:
         return first if first == last else f"{first}至{last}"
     first, last = f"{start.year}年{start.month}月{start.day}日", f"{end.year}年{end.month}月{end.day}日"
     return first if start == end else f"{first}至{last}"
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    """Sort "2-1-101" after "1-10-101" by numbers, not characters."""
-    parts: list[Any] = []
-    number = ""
-    word = ""
-    for char in text + "\0":
-        if char.isdigit():
-            if word:
-                parts.append((1, word))
-                word = ""
-            number += char
-        else:
-            if number:
-                parts.append((0, int(number)))
-                number = ""
-            if char != "\0":
-                word += char
-    if word:
-        parts.append((1, word))
-    return tuple(parts)
 
 
 # ---------------------------------------------------------------- the notice's life
@@ -333,7 +312,7 @@ def approve_notice(session: Session, actor: Actor, company_id: int, notice_id: i
     fresh = select_entries(session, company_id, notice.community_id, as_of=notice.as_of, today=today)
     if fresh.entries != notice.entries:
         changed = sorted({e["unit"] for e in fresh.entries} ^ {e["unit"] for e in notice.entries}
-                         | {a["unit"] for a, b in zip(fresh.entries, notice.entries) if a != b}, key=_natural)
+                         | {a["unit"] for a, b in zip(fresh.entries, notice.entries) if a != b}, key=natural_key)
         raise ServiceError(N_("the entries of notice %(ref)s changed since it was generated (units %(units)s: "
                               "a payment, dispute, plan, hold or change of owner); generate a new notice"),
                            ref=notice.reference,
@@ -434,7 +413,7 @@ def mark_takedowns(session: Session, company_id: int, *, today: dt.date,
         notice.takedown_marked_on = today
         notice.takedown_marked_by = actor.name
         notice.takedown_units = sorted(({"unit": listed[u], "reason": r} for u, r in reasons.items()),
-                                       key=lambda x: _natural(x["unit"]))
+                                       key=lambda x: natural_key(x["unit"]))
         notice.takedown_reason = "; ".join(f"{x['unit']}: {x['reason']}" for x in notice.takedown_units)
         audit.record(session, actor, "notice.mark_takedown", "public_notice", notice.id, company_id=company_id,
                      units=notice.takedown_units)

@@ -196,7 +196,7 @@ def _order(filters: QueueFilter, stage_rank: Sequence[str]) -> list[Any]:
     desc = filters.descending
     c = CollectionCase
     if filters.sort == "unit":
-        keys: list[Any] = [Community.code, Unit.code]
+        keys: list[Any] = [Community.code, Unit.sort_key, Unit.code]
     elif filters.sort == "amount":
         keys = [c.arrears]
     elif filters.sort == "age":

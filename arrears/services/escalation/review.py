@@ -61,7 +61,7 @@ def list_batch(session: Session, company_id: int, run_id: int) -> list[BatchRow]
         .join(Owner, Owner.id == EscalationAction.owner_id)
         .outerjoin(CollectionCase, CollectionCase.id == EscalationAction.case_id)
         .where(EscalationAction.company_id == company_id, EscalationAction.run_id == run_id)
-        .order_by(Community.code, Unit.code, EscalationAction.id)
+        .order_by(Community.code, Unit.sort_key, Unit.code, EscalationAction.id)
     ).all()
     result = [BatchRow(*row) for row in rows]
     result.sort(key=lambda row: not row.decidable)  # stable: keeps the order within each group
