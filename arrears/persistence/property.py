@@ -94,7 +94,7 @@ class Unit(TimestampMixin, Base):
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
     code: Mapped[str] = mapped_column(String(40))
     # natural_key(code), so lists order 1-2-301 before 1-10-101; filled on every insert (ORM or Core)
-    sort_key: Mapped[str | None] = mapped_column(String(120), default=_sort_key_default)
+    sort_key: Mapped[str | None] = mapped_column(String(400), default=_sort_key_default)  # a 40-character code: <= 380
     area: Mapped[Decimal] = mapped_column()
     unit_type: Mapped[UnitType] = mapped_column(db_enum(UnitType, "unit_type"), default=UnitType.RESIDENTIAL)
     delivered_on: Mapped[dt.date | None]

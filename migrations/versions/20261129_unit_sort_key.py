@@ -23,7 +23,7 @@ CHUNK = 5000
 
 
 def upgrade() -> None:
-    op.add_column('unit', sa.Column('sort_key', sa.String(length=120), nullable=True))
+    op.add_column('unit', sa.Column('sort_key', sa.String(length=400), nullable=True))
     bind = op.get_bind()
     unit = sa.table('unit', sa.column('id', sa.Integer), sa.column('code', sa.String), sa.column('sort_key', sa.String))
     last = 0

@@ -25,14 +25,20 @@ def _reading_order(code: str) -> list[tuple[int, object]]:
             for part in re.split(r"([0-9]+)", code.strip()) if part]
 
 
-codes = st.lists(st.one_of(st.integers(0, 10**9 - 1).map(str), st.sampled_from(["-", "A", "b", "栋", "-"])),
+codes = st.lists(st.one_of(st.integers(0, 10**9 - 1).map(str), st.sampled_from(["-", "A", "b", "栋", "-", "0"])),
                  min_size=1, max_size=6).map("".join)
 
 
 @given(codes, codes)
-def test_the_key_orders_like_numbers_then_words(a: str, b: str) -> None:
-    """Same shape (numbers and words at the same places): the key orders as the parts do."""
+def test_the_key_orders_as_the_parts_do(a: str, b: str) -> None:
+    """Numbers by value, before words; words by character; a shorter code first when it is a prefix."""
     left, right = _reading_order(a), _reading_order(b)
     assume(all(value < 10**9 for kind, value in left + right if kind == 0))  # DIGITS wide
-    if [kind for kind, _ in left] == [kind for kind, _ in right]:
-        assert (natural_key(a) < natural_key(b)) == (left < right)
+    assert (natural_key(a) < natural_key(b)) == (left < right)
+    assert (natural_key(a) == natural_key(b)) == (left == right)
+
+
+@given(codes)
+def test_the_key_uses_only_characters_every_collation_orders_alike(code: str) -> None:
+    assert set(natural_key(code)) <= set("0123456789abcdef")
+

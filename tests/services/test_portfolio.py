@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from arrears.domain.unitcode import natural_key
 from arrears.persistence.models import Unit
 from arrears.services import portfolio
 from tests.factories import make_community, make_unit
@@ -30,4 +31,10 @@ def test_a_core_insert_fills_the_sort_key(session: Session) -> None:
     session.execute(insert(Unit), [{"company_id": unit.company_id, "community_id": unit.community_id,
                                     "building_id": unit.building_id, "code": "3-04-0501", "area": unit.area}])
     key = session.scalar(select(Unit.sort_key).where(Unit.code == "3-04-0501"))
-    assert key == "000000003-000000004-000000501"
+    assert key == natural_key("3-4-501") and key < natural_key("3-10-1")
+
+
+def test_the_longest_key_fits_its_column() -> None:
+    """unit.code is 40 characters; the worst case alternates one-digit numbers and one-letter words."""
+    longest = max(len(natural_key(code)) for code in ("1-" * 20, "栋" * 40, "1" * 40, "-1" * 20))
+    assert longest <= Unit.__table__.c.sort_key.type.length == 400
