@@ -18,7 +18,7 @@ from arrears.services.escalation import outbox, queries, review
 from arrears.services.timezone import company_today
 
 from .access import STAFF, WRITERS, allow, current_actor, current_company_id
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_date
 from .labels import label
 from .messages import error_text
@@ -44,8 +44,8 @@ def index():  # type: ignore[no-untyped-def]
 def export():  # type: ignore[no-untyped-def]
     """The whole run history as an Excel sheet."""
     rows = queries.run_export(db(), current_company_id(), label)
-    return send_export("runs", _("Escalation runs"), queries.RUN_EXPORT_COLUMNS, rows,
-                       today=company_today(g.membership.company))
+    return xlsx_response("runs", _("Escalation runs"), queries.RUN_EXPORT_COLUMNS, rows,
+                         today=company_today(g.membership.company))
 
 
 @bp.get("/<int:run_id>")

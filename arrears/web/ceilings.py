@@ -28,7 +28,7 @@ from arrears.services.legal import ceilings
 from arrears.services.timezone import company_today
 
 from .access import ADMINS, allow, current_actor
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_date
 from .labels import label
 from .messages import error_text
@@ -53,8 +53,8 @@ def index():  # type: ignore[no-untyped-def]
 def export():  # type: ignore[no-untyped-def]
     """The rows the list shows (current, or with ``history=1`` all of them), as an Excel sheet."""
     rows = ceilings.ceiling_export(db(), _today(), label, include_retired=request.args.get("history") == "1")
-    return send_export("small-claims-ceilings", _("Small-claims ceilings"), ceilings.CEILING_EXPORT_COLUMNS,
-                       rows, today=_today())
+    return xlsx_response("small-claims-ceilings", _("Small-claims ceilings"), ceilings.CEILING_EXPORT_COLUMNS,
+                         rows, today=_today())
 
 
 @bp.post("/")

@@ -24,7 +24,7 @@ from arrears.services.escalation import letters, outbox, queries, stoplist
 from arrears.services.timezone import company_today
 
 from .access import MANAGERS, STAFF, WRITERS, allow, current_actor, current_company_id
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_date
 from .labels import label
 from .messages import error_text
@@ -46,8 +46,8 @@ def index():  # type: ignore[no-untyped-def]
 def export_awaiting():  # type: ignore[no-untyped-def]
     """Every letter still awaiting a delivery result, as an Excel sheet."""
     rows = queries.letter_export(db(), current_company_id(), label)
-    return send_export("letters-awaiting-result", _("Letters awaiting a delivery result"),
-                       queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
+    return xlsx_response("letters-awaiting-result", _("Letters awaiting a delivery result"),
+                         queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
 
 
 @bp.post("/letters/batch")
@@ -85,8 +85,8 @@ def export_batch(batch_id: int):  # type: ignore[no-untyped-def]
         rows = list(queries.letter_export(db(), current_company_id(), label, batch_id=batch_id))
     except NotFound:
         abort(404)
-    return send_export(f"letter-batch-{batch_id}", _("Letter batch #%(id)d", id=batch_id),
-                       queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
+    return xlsx_response(f"letter-batch-{batch_id}", _("Letter batch #%(id)d", id=batch_id),
+                         queries.LETTER_EXPORT_COLUMNS, rows, today=_today())
 
 
 @bp.get("/letters/<int:batch_id>/letters.pdf")

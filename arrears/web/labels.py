@@ -35,6 +35,11 @@ LABELS: dict[str, dict[str, object]] = {
         "0-30": _l("0–30 days"), "31-90": _l("31–90 days"), "91-180": _l("91–180 days"),
         "181-365": _l("181–365 days"), "365+": _l("over 365 days"),
     },
+    # the dashboard's buckets (arrears.domain.reporting.AGING_BUCKETS): overdue only, up to "over 3 years"
+    "report_aging": {
+        "d1_30": _l("1–30 days"), "d31_90": _l("31–90 days"), "d91_180": _l("91–180 days"),
+        "d181_365": _l("181–365 days"), "y1_3": _l("1–3 years"), "y3_plus": _l("over 3 years"),
+    },
     "source": {"payment": _l("payment"), "credit": _l("credit applied"), "adjustment": _l("adjustment")},
     # escalation (issue 3)
     "esc_action": {
@@ -42,6 +47,15 @@ LABELS: dict[str, dict[str, object]] = {
         "notice_candidate": _l("public notice candidate"), "mediation_referral": _l("mediation referral"),
         "legal_ready": _l("ready for legal filing"),
     },
+    # owners' self-service requests and links
+    "owner_request_status": {
+        "submitted": _l("waiting for staff"), "accepted": _l("accepted"), "offered": _l("schedule offered"),
+        "confirmed": _l("confirmed"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+        "expired": _l("expired"),
+    },
+    "owner_request_kind": {"dispute": _l("dispute"), "plan": _l("payment plan proposal")},
+    "owner_link_state": {"active": _l("active"), "revoked": _l("revoked"), "expired": _l("expired"),
+                         "locked": _l("locked after wrong answers")},
     # the stage codes of the default policy (a company's own codes show as they are)
     "stage_code": {
         "pre_due": _l("pre-due notice"), "reminder_1": _l("First reminder"), "reminder_2": _l("Second reminder"),

@@ -75,7 +75,7 @@ from .access import (
     membership_in,
 )
 from .actions import perform
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_amount, parse_date
 from .labels import label
 from .messages import error_text
@@ -142,7 +142,7 @@ def export():  # type: ignore[no-untyped-def]
     company_id = current_company_id()
     cases = legal_summary.company_cases(db(), company_id, _state_filter())
     rows = legal_summary.legal_case_export(db(), cases, {company_id: g.membership.company.name}, label)
-    return send_export("legal-cases", _("Legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows, today=_today())
+    return xlsx_response("legal-cases", _("Legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows, today=_today())
 
 
 @bp.get("/mine/export.xlsx")
@@ -151,8 +151,8 @@ def mine_export():  # type: ignore[no-untyped-def]
     """The lawyer's assigned cases (every instructing company), as an Excel sheet."""
     cases = _assigned_cases()
     rows = legal_summary.legal_case_export(db(), cases, _company_names(cases), label)
-    return send_export("my-legal-cases", _("My legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows,
-                       today=_today())
+    return xlsx_response("my-legal-cases", _("My legal cases"), legal_summary.LEGAL_EXPORT_COLUMNS, rows,
+                         today=_today())
 
 
 def _state_filter() -> LegalState | None:

@@ -39,7 +39,7 @@ from .access import (
     public,
 )
 from .actions import perform
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_date
 from .labels import label
 from .messages import error_text
@@ -66,8 +66,8 @@ def export():  # type: ignore[no-untyped-def]
     """Every notice the list's filter matches, as an Excel sheet."""
     rows = notices.notice_export(db(), current_company_id(), _today(), label,
                                  community_id=request.args.get("community", type=int))
-    return send_export("public-notices", _("Public arrears notices"), notices.NOTICE_EXPORT_COLUMNS, rows,
-                       today=_today())
+    return xlsx_response("public-notices", _("Public arrears notices"), notices.NOTICE_EXPORT_COLUMNS, rows,
+                         today=_today())
 
 
 @bp.get("/new")

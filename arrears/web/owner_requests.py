@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from arrears.domain.money import split_pro_rata
@@ -34,21 +33,6 @@ from .forms import InputError, parse_amount, parse_date, parse_int
 from .transaction import db, runtime
 
 bp = Blueprint("owner_requests", __name__, url_prefix="/requests")
-
-STATUS_LABELS = {
-    "submitted": _l("waiting for staff"), "accepted": _l("accepted"), "offered": _l("schedule offered"),
-    "confirmed": _l("confirmed"), "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
-    "expired": _l("expired"),
-}
-KIND_LABELS = {"dispute": _l("dispute"), "plan": _l("payment plan proposal")}
-LINK_STATE_LABELS = {"active": _l("active"), "revoked": _l("revoked"), "expired": _l("expired"),
-                     "locked": _l("locked after wrong answers")}
-
-
-@bp.context_processor
-def _labels() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "link_state_labels": LINK_STATE_LABELS}
-
 
 @bp.get("/")
 @allow(STAFF)
@@ -154,8 +138,7 @@ def case_panel(case: CollectionCase) -> dict[str, Any]:
             rows.append({"link": link, "owner": owner, "state": state,
                          "url": signer.url(link) if state in ("active", "locked") else ""})
     return {"owners": owners, "links": rows, "requests": requests.requests_for_case(db(), company_id, case),
-            "default_days": links.DEFAULT_DAYS, "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS,
-            "state_labels": LINK_STATE_LABELS}
+            "default_days": links.DEFAULT_DAYS}
 
 
 # --------------------------------------------------------------------------- helpers

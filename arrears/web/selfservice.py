@@ -28,7 +28,6 @@ from arrears.services.timezone import company_today
 from .access import public
 from .forms import InputError, parse_int
 from .messages import error_text
-from .owner_requests import KIND_LABELS, STATUS_LABELS
 from .transaction import db, runtime
 
 bp = Blueprint("selfservice", __name__, url_prefix="/o")
@@ -42,11 +41,6 @@ def _private(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
-
-
-@bp.context_processor
-def _labels() -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS}
 
 
 @bp.get("/<token>")

@@ -13,7 +13,7 @@ from arrears.services.statements import unit_statement
 from arrears.services.timezone import company_today
 
 from .access import STAFF, allow, current_company_id
-from .exports import send_export
+from .downloads import xlsx_response
 from .forms import InputError, parse_date
 from .transaction import db
 
@@ -53,7 +53,7 @@ def export():  # type: ignore[no-untyped-def]
     community_id, search, only_arrears = _filters()
     rows = portfolio.unit_export(db(), current_company_id(), today, community_id=community_id,
                                  search=search, only_arrears=only_arrears)
-    return send_export("units", _("Units"), portfolio.UNIT_EXPORT_COLUMNS, rows, today=today)
+    return xlsx_response("units", _("Units"), portfolio.UNIT_EXPORT_COLUMNS, rows, today=today)
 
 
 def _filters() -> tuple[int | None, str, bool]:
